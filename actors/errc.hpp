@@ -16,7 +16,7 @@ enum class errc : uint8_t {
   rate_limited,
   too_large,
   internal,
-  too_many_subscriptions, // reported to clients as `bad_request`-like limit error
+  too_many_subscriptions, // extension: limits.max_subscriptions reached
 };
 
 /// The wire name of a code, e.g. "bad_request".

@@ -69,6 +69,10 @@ struct domain_settings {
   session_limits limits;
   std::vector<namespace_settings> namespaces;
   namespace_settings fallback = default_namespace_settings();
+  /// websocket.compression_min_bytes: rooms deflate broadcast frames at least this big.
+  std::size_t deflate_min_bytes = 256;
+  /// How long a request between actors may take before the client gets `internal`.
+  uint32_t request_timeout_ms = 10000;
 
   /// The settings of the namespace a channel belongs to (fallback if none matches).
   const namespace_settings& namespace_of(const std::string& channel) const;

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "actors/metrics.hpp"
+#include "engine/config.hpp"
+
+namespace plexus::net {
+class server;
+}
+
+namespace plexus::engine {
+
+/// A plexus node: the actor system, the domain actors (registry, presence tracker), the
+/// HTTP/WebSocket server and, when enabled, the cluster. Used by `plexus` (main) and by
+/// host programs that embed a node.
+///
+///   node n{cfg};
+///   auto port = n.start();   // throws std::runtime_error naming the option on bad setup
+///   ...                      // n.system().spawn(...) for the host's own actors
+///   n.stop();                // 1001 to clients, actors stopped, threads joined
+class node {
+public:
+  explicit node(config cfg);
+  ~node();
+  node(const node&) = delete;
+  node& operator=(const node&) = delete;
+
+  /// Starts everything and returns the bound HTTP port.
+  uint16_t start();
+
+  /// Graceful shutdown: stop accepting, close sockets with 1001 after what is queued,
+  /// wait up to `grace` for clients to finish the close handshake, stop all actors.
+  /// Idempotent.
+  void stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
+
+  const std::string& name() const;
+  uint16_t port() const;
+  /// "ws://host:port/ws" of this node.
+  std::string ws_url() const;
+  const config& settings() const;
+
+  caf::actor_system& system();
+  /// Channel name -> room; send it subscribe/publish/presence messages (actors/messages.hpp).
+  caf::actor registry() const;
+  /// The node's presence tracker; `(listen_atom, actor)` subscribes to presence events.
+  caf::actor tracker() const;
+  actors::metrics& stats();
+  net::server& server();
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace plexus::engine

@@ -1,0 +1,226 @@
+#include "net/server.hpp"
+
+#include <random>
+#include <thread>
+
+#include <boost/asio/post.hpp>
+#include <caf/send.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/messages.hpp"
+
+namespace plexus::net {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+std::string random_id(std::size_t n) {
+  thread_local std::mt19937_64 gen{std::random_device{}()};
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out(n, '0');
+  for (auto& c : out) {
+    c = digits[gen() & 15];
+  }
+  return out;
+}
+
+namespace {
+
+tcp::endpoint parse_endpoint(const std::string& listen) {
+  auto pos = listen.rfind(':');
+  if (pos == std::string::npos) {
+    throw std::runtime_error("node.listen must be host:port, got '" + listen + "'");
+  }
+  auto host = listen.substr(0, pos);
+  auto port = listen.substr(pos + 1);
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+  if (ec) {
+    throw std::runtime_error("node.listen: '" + host + "' is not an IP address");
+  }
+  int p = 0;
+  try {
+    p = std::stoi(port);
+  } catch (...) {
+    p = -1;
+  }
+  if (p < 0 || p > 65535) {
+    throw std::runtime_error("node.listen: port must be 0..65535, got '" + port + "'");
+  }
+  return {addr, static_cast<uint16_t>(p)};
+}
+
+std::chrono::milliseconds sweep_interval(const websocket_settings& ws) {
+  auto shortest = std::min(ws.heartbeat_interval_ms, ws.heartbeat_timeout_ms);
+  return std::chrono::milliseconds(std::clamp<uint32_t>(shortest / 4, 10, 1000));
+}
+
+} // namespace
+
+server::server(server_settings settings, server_deps deps)
+  : settings_(std::move(settings)),
+    deps_(std::move(deps)),
+    auth_(std::make_unique<authenticator>(settings_.auth)) {
+  auto n = std::max<std::size_t>(1, settings_.io_threads);
+  for (std::size_t i = 0; i < n; ++i) {
+    workers_.push_back(std::make_unique<io_worker>(i));
+  }
+  make_resume = [node = settings_.node_name](const std::string& id) { return node + "." + id; };
+}
+
+server::~server() {
+  stop(std::chrono::milliseconds(0));
+}
+
+uint16_t server::start() {
+  auto ep = parse_endpoint(settings_.listen);
+  acceptor_ = std::make_unique<tcp::acceptor>(workers_[0]->context());
+  boost::system::error_code ec;
+  acceptor_->open(ep.protocol(), ec);
+  if (!ec) {
+    acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
+    acceptor_->bind(ep, ec);
+  }
+  if (!ec) {
+    acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+  }
+  if (ec) {
+    throw std::runtime_error("node.listen: cannot listen on " + settings_.listen + ": "
+                             + ec.message());
+  }
+  port_ = acceptor_->local_endpoint().port();
+  for (auto& w : workers_) {
+    w->start(sweep_interval(settings_.websocket));
+  }
+  asio::post(workers_[0]->context(), [this] { do_accept(); });
+  spdlog::info("[{}] listening on {}:{} with {} I/O threads", settings_.node_name,
+               ep.address().to_string(), port_, workers_.size());
+  return port_;
+}
+
+void server::do_accept() {
+  auto& worker = *workers_[next_worker_];
+  next_worker_ = (next_worker_ + 1) % workers_.size();
+  acceptor_->async_accept(worker.context(), [this, &worker](boost::system::error_code ec,
+                                                            tcp::socket socket) {
+    if (stopping_.load() || !acceptor_->is_open()) {
+      return;
+    }
+    if (!ec) {
+      asio::post(worker.context(), [this, &worker, s = std::move(socket)]() mutable {
+        start_http_session(std::move(s), *this, worker);
+      });
+    } else if (ec != asio::error::operation_aborted) {
+      // EMFILE and friends: log and keep accepting; the limit check refuses politely
+      // before we get here in the normal case.
+      spdlog::warn("[{}] accept failed: {}", settings_.node_name, ec.message());
+    }
+    do_accept();
+  });
+}
+
+bool server::admit_ip(const std::string& ip) {
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+               .count();
+  std::lock_guard<std::mutex> guard{ip_mu_};
+  if (ip_windows_.size() > 100000) {
+    ip_windows_.clear(); // bound the table under a scan from many addresses
+  }
+  auto& w = ip_windows_[ip];
+  if (w.second != now) {
+    w.second = now;
+    w.count = 0;
+  }
+  return ++w.count <= settings_.limits.connections_per_ip_per_second;
+}
+
+upgrade_context server::upgrade_state(const std::string& ip) {
+  upgrade_context ctx;
+  ctx.settings = &settings_;
+  ctx.auth = auth_.get();
+  ctx.draining = draining();
+  ctx.connections = connections();
+  ctx.ip_allowed = admit_ip(ip);
+  if ((ctx.draining || ctx.connections >= settings_.limits.max_connections) && alternate_url) {
+    ctx.alternate_url = alternate_url();
+  }
+  return ctx;
+}
+
+void server::open_connection(tcp::socket socket, io_worker& worker, upgrade_plan plan,
+                             std::string initial, std::string peer) {
+  ws_options opts;
+  opts.mode = plan.mode;
+  opts.format = plan.format;
+  opts.reader.max_message_bytes = settings_.websocket.max_message_bytes;
+  if (plan.deflate) {
+    opts.reader.deflate = true;
+    opts.reader.client_no_context_takeover = plan.deflate->client_no_context_takeover;
+    opts.reader.client_max_window_bits = plan.deflate->client_max_window_bits;
+  }
+  opts.settings = &settings_.websocket;
+  opts.messages_per_minute = deps_.ctx.settings->limits.messages_per_minute;
+  opts.stats = deps_.ctx.stats;
+  opts.node_name = settings_.node_name;
+  opts.peer = std::move(peer);
+  auto handshake = handshake_response(plan);
+  auto conn = std::make_shared<ws_connection>(std::move(socket), worker, std::move(opts));
+  caf::actor session;
+  if (plan.mode == ws_mode::session) {
+    actors::session_config cfg;
+    cfg.id = random_id(16);
+    cfg.who = std::move(plan.who);
+    cfg.out = conn;
+    cfg.ctx = deps_.ctx;
+    cfg.registry = deps_.registry;
+    cfg.tracker = deps_.tracker;
+    cfg.resume = make_resume(cfg.id);
+    if (auth_->has_keys()) {
+      cfg.verify = [auth = auth_.get()](const std::string& token, std::string& error) {
+        auto r = auth->verify(token);
+        error = r.error;
+        return r.who;
+      };
+    }
+    session = deps_.sys->spawn(actors::session_actor, std::move(cfg));
+  }
+  conn->start(std::move(handshake), std::move(initial), std::move(session));
+}
+
+std::size_t server::connections() const {
+  auto n = deps_.ctx.stats->connections.load(std::memory_order_relaxed);
+  return n < 0 ? 0 : static_cast<std::size_t>(n);
+}
+
+void server::close_all(uint16_t code, const std::string& reason) {
+  for (auto& w : workers_) {
+    asio::post(w->context(), [wp = w.get(), code, reason] {
+      wp->for_each_connection([&](ws_connection& c) { c.start_close(code, reason, true); });
+    });
+  }
+}
+
+void server::stop(std::chrono::milliseconds grace) {
+  if (stopping_.exchange(true)) {
+    return;
+  }
+  if (acceptor_) {
+    asio::post(workers_[0]->context(), [this] {
+      boost::system::error_code ec;
+      acceptor_->close(ec);
+    });
+  }
+  close_all(actors::close_code::going_away, "node shutting down");
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  while (connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+    // Shutdown path only: connections finish their close handshakes on the workers.
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  for (auto& w : workers_) {
+    w->stop();
+  }
+  spdlog::info("[{}] server stopped", settings_.node_name);
+}
+
+} // namespace plexus::net

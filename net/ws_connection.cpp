@@ -1,0 +1,522 @@
+#include "net/ws_connection.hpp"
+
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <climits>
+
+#include <boost/asio/post.hpp>
+#include <caf/send.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/codec.hpp"
+#include "actors/deflate.hpp"
+#include "actors/messages.hpp"
+#include "actors/server_frames.hpp"
+#include "net/io_worker.hpp"
+
+namespace plexus::net {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+/// How long we wait for the peer's close frame (or EOF) after sending ours.
+constexpr auto close_timeout = std::chrono::seconds(2);
+
+/// Payloads up to this size are copied next to their header into one scratch segment;
+/// larger ones go out as their own iovec (zero copy).
+constexpr std::size_t copy_threshold = 512;
+
+/// Bounds per writev: the kernel takes at most IOV_MAX segments.
+constexpr std::size_t max_segments = 1024;
+constexpr std::size_t scratch_capacity = 256 * 1024;
+
+/// Reads per readiness event before yielding to other connections on this worker.
+constexpr int max_read_rounds = 8;
+constexpr std::size_t read_buffer_size = 64 * 1024;
+
+uint8_t* read_buffer() {
+  thread_local std::vector<uint8_t> buf(read_buffer_size);
+  return buf.data();
+}
+
+actors::rejection rejection_for_close(uint16_t code) {
+  switch (code) {
+    case actors::close_code::invalid_payload:
+      return actors::rejection::invalid_utf8;
+    case actors::close_code::too_big:
+      return actors::rejection::message_too_big;
+    default:
+      return actors::rejection::protocol_error;
+  }
+}
+
+} // namespace
+
+ws_connection::ws_connection(tcp::socket socket, io_worker& worker, ws_options opts)
+  : socket_(std::move(socket)),
+    worker_(worker),
+    opts_(std::move(opts)),
+    reader_(opts_.reader),
+    limiter_(opts_.messages_per_minute),
+    last_rx_(clock_type::now()) {
+  boost::system::error_code ec;
+  socket_.non_blocking(true, ec);
+  socket_.set_option(tcp::no_delay(true), ec);
+  opts_.stats->connections.fetch_add(1, std::memory_order_relaxed);
+  opts_.stats->connections_total.fetch_add(1, std::memory_order_relaxed);
+}
+
+ws_connection::~ws_connection() = default;
+
+void ws_connection::start(std::string handshake, std::string initial, caf::actor session) {
+  session_ = std::move(session);
+  worker_.attach(shared_from_this());
+  {
+    auto f = std::make_shared<actors::frame>();
+    f->json = std::move(handshake);
+    std::lock_guard<std::mutex> guard{mu_};
+    control_.push_back(out_item{std::move(f), ws::opcode::text, true});
+  }
+  flush();
+  if (!initial.empty()) {
+    reader_.feed(reinterpret_cast<uint8_t*>(initial.data()), initial.size(), *this);
+  }
+  if (state_ != state::closed) {
+    wait_readable();
+  }
+}
+
+// -- inbound ------------------------------------------------------------------------------
+
+void ws_connection::wait_readable() {
+  socket_.async_wait(tcp::socket::wait_read,
+                     [self = shared_from_this()](const boost::system::error_code& ec) {
+                       if (self->state_ == state::closed) {
+                         return;
+                       }
+                       if (ec) {
+                         self->finish_close();
+                         return;
+                       }
+                       self->on_readable();
+                     });
+}
+
+void ws_connection::on_readable() {
+  auto* buf = read_buffer();
+  for (int round = 0; round < max_read_rounds; ++round) {
+    boost::system::error_code ec;
+    auto n = socket_.read_some(asio::buffer(buf, read_buffer_size), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      break;
+    }
+    if (ec || n == 0) {
+      finish_close(); // EOF or reset: the peer is gone
+      return;
+    }
+    last_rx_ = clock_type::now();
+    ping_outstanding_ = false;
+    if (!reader_.finished()) {
+      reader_.feed(buf, n, *this);
+    }
+    if (state_ == state::closed) {
+      return;
+    }
+    if (n < read_buffer_size) {
+      break;
+    }
+  }
+  wait_readable();
+}
+
+void ws_connection::on_message(bool text, std::string_view payload) {
+  if (state_ != state::open) {
+    return;
+  }
+  if (opts_.mode == ws_mode::echo) {
+    auto f = std::make_shared<actors::frame>();
+    f->json.assign(payload.data(), payload.size());
+    if (deflate() && payload.size() >= opts_.settings->compression_min_bytes) {
+      f->json_deflated = actors::deflate_message(payload);
+    }
+    std::lock_guard<std::mutex> guard{mu_};
+    queue_.push_back(out_item{std::move(f), text ? ws::opcode::text : ws::opcode::binary, false});
+    request_flush();
+    return;
+  }
+  handle_message(text, payload);
+}
+
+void ws_connection::handle_message(bool text, std::string_view payload) {
+  auto& stats = *opts_.stats;
+  stats.messages_in_total.fetch_add(1, std::memory_order_relaxed);
+  auto own = actors::encodings::only(opts_.format);
+  switch (limiter_.take()) {
+    case actors::rate_verdict::allow:
+      break;
+    case actors::rate_verdict::reject:
+      stats.reject(actors::rejection::rate_limited);
+      push(actors::make_error(std::nullopt, actors::errc::rate_limited,
+                              "rate limit of " + std::to_string(opts_.messages_per_minute)
+                                + " messages per minute exceeded",
+                              own),
+           actors::slow_consumer_policy::disconnect);
+      return;
+    case actors::rate_verdict::disconnect:
+      stats.reject(actors::rejection::rate_limit_close);
+      spdlog::info("[{}] {} closed: rate limit exceeded repeatedly", opts_.node_name, opts_.peer);
+      start_close(actors::close_code::rate_limited, "rate limit exceeded", false);
+      return;
+  }
+  auto fmt = text ? actors::wire_format::json : actors::wire_format::msgpack;
+  auto decoded = actors::decode_client_frame(fmt, payload);
+  if (auto* err = std::get_if<actors::decode_error>(&decoded)) {
+    stats.reject(actors::rejection_for(err->code));
+    push(actors::make_error(err->id, err->code, err->message, own),
+         actors::slow_consumer_policy::disconnect);
+    return;
+  }
+  caf::anon_send(session_, std::move(std::get<actors::client_message>(decoded)));
+}
+
+void ws_connection::on_ping(std::string_view payload) {
+  queue_control(ws::opcode::pong, std::string{payload});
+}
+
+void ws_connection::on_pong(std::string_view) {
+  ping_outstanding_ = false;
+}
+
+void ws_connection::on_close(uint16_t code, std::string_view) {
+  close_received_ = true;
+  if (close_sent_) {
+    finish_close();
+    return;
+  }
+  // Echo the peer's code (RFC 6455 5.5.1); 1005 means it sent none, so neither do we.
+  auto reply = code == 1005 ? std::string{} : ws::close_payload(code, {});
+  state_ = state::closing;
+  close_deadline_ = clock_type::now() + close_timeout;
+  {
+    std::lock_guard<std::mutex> guard{mu_};
+    accepting_ = false;
+    queue_.clear();
+    queued_bytes_ = 0;
+    close_after_queue_ = true;
+    pending_close_ = std::move(reply);
+  }
+  flush();
+}
+
+void ws_connection::on_protocol_error(uint16_t close_code, std::string_view reason) {
+  opts_.stats->reject(rejection_for_close(close_code));
+  spdlog::info("[{}] {} closed with {}: {}", opts_.node_name, opts_.peer, close_code, reason);
+  start_close(close_code, std::string{reason}, false);
+}
+
+// -- outbound -----------------------------------------------------------------------------
+
+bool ws_connection::push(const actors::frame_ptr& f, actors::slow_consumer_policy policy) {
+  bool compressed = false;
+  auto size = f->payload_for(opts_.format, deflate(), compressed).size();
+  std::lock_guard<std::mutex> guard{mu_};
+  if (!accepting_) {
+    return false;
+  }
+  auto limit = opts_.settings->send_queue_limit_bytes;
+  if (queued_bytes_ + size > limit && !queue_.empty()) {
+    using actors::slow_consumer_policy;
+    if (policy == slow_consumer_policy::conflate && f->conflate_key != 0) {
+      for (auto& item : queue_) {
+        if (item.f->conflate_key == f->conflate_key) {
+          bool c = false;
+          queued_bytes_ -= item.f->payload_for(opts_.format, deflate(), c).size();
+          queued_bytes_ += size;
+          item.f = f; // the newest value replaces the stale one in place
+          return true;
+        }
+      }
+    }
+    if (policy == slow_consumer_policy::disconnect) {
+      opts_.stats->slow_consumers_total.fetch_add(1, std::memory_order_relaxed);
+      accepting_ = false;
+      queue_.clear();
+      queued_bytes_ = 0;
+      close_after_queue_ = true;
+      pending_close_ = ws::close_payload(actors::close_code::slow_consumer, "slow consumer");
+      request_flush();
+      return false;
+    }
+    // drop_oldest, or conflate without an older value of this key to replace.
+    opts_.stats->slow_consumers_total.fetch_add(1, std::memory_order_relaxed);
+    std::size_t drop = 0;
+    while (drop < queue_.size() && queued_bytes_ + size > limit) {
+      bool c = false;
+      queued_bytes_ -= queue_[drop].f->payload_for(opts_.format, deflate(), c).size();
+      ++drop;
+    }
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(drop));
+  }
+  auto op = opts_.format == actors::wire_format::json ? ws::opcode::text : ws::opcode::binary;
+  queue_.push_back(out_item{f, op, false});
+  queued_bytes_ += size;
+  request_flush();
+  return true;
+}
+
+void ws_connection::close(uint16_t code, const std::string& reason) {
+  asio::post(worker_.context(), [self = shared_from_this(), code, reason] {
+    self->start_close(code, reason, true);
+  });
+}
+
+void ws_connection::queue_control(ws::opcode op, std::string payload) {
+  auto f = std::make_shared<actors::frame>();
+  f->json = std::move(payload);
+  std::lock_guard<std::mutex> guard{mu_};
+  // A flood of pings must not grow memory: answering only the latest is allowed
+  // (RFC 6455 5.5.3), so a backlog of pongs is capped.
+  if (control_.size() >= 16 && op == ws::opcode::pong) {
+    control_.back().f = std::move(f);
+  } else {
+    control_.push_back(out_item{std::move(f), op, false});
+  }
+  request_flush();
+}
+
+void ws_connection::request_flush() {
+  if (!flush_requested_) {
+    flush_requested_ = true;
+    worker_.schedule_flush(shared_from_this());
+  }
+}
+
+void ws_connection::start_close(uint16_t code, const std::string& reason, bool after_queued) {
+  if (state_ != state::open) {
+    return;
+  }
+  state_ = state::closing;
+  close_deadline_ = clock_type::now() + close_timeout;
+  {
+    std::lock_guard<std::mutex> guard{mu_};
+    accepting_ = false;
+    if (!after_queued) {
+      queue_.clear();
+      queued_bytes_ = 0;
+    }
+    close_after_queue_ = true;
+    pending_close_ = ws::close_payload(code, reason);
+  }
+  flush();
+}
+
+void ws_connection::flush() {
+  while (state_ != state::closed && !write_waiting_) {
+    if (writing_.empty()) {
+      std::lock_guard<std::mutex> guard{mu_};
+      writing_.swap(control_);
+      if (!queue_.empty()) {
+        writing_.insert(writing_.end(), std::make_move_iterator(queue_.begin()),
+                        std::make_move_iterator(queue_.end()));
+        queue_.clear();
+        queued_bytes_ = 0;
+      }
+      if (writing_.empty()) {
+        if (!close_after_queue_ || close_sent_) {
+          flush_requested_ = false;
+          return;
+        }
+        auto f = std::make_shared<actors::frame>();
+        f->json = std::move(pending_close_);
+        writing_.push_back(out_item{std::move(f), ws::opcode::close, false});
+        close_after_queue_ = false;
+        close_sent_ = true;
+        accepting_ = false;
+      }
+      write_offset_ = 0;
+    }
+    bool had_close = writing_.back().op == ws::opcode::close;
+    if (!write_some_items()) {
+      return; // waiting for the socket, or closed
+    }
+    writing_.clear();
+    if (had_close) {
+      if (state_ == state::open) {
+        state_ = state::closing;
+        close_deadline_ = clock_type::now() + close_timeout;
+      }
+      if (close_received_) {
+        finish_close(); // both close frames exchanged: the server closes TCP first
+        return;
+      }
+    }
+  }
+}
+
+bool ws_connection::write_some_items() {
+  thread_local std::vector<iovec> iov;
+  thread_local std::vector<uint8_t> scratch;
+  if (scratch.size() < scratch_capacity) {
+    scratch.resize(scratch_capacity);
+  }
+  while (true) {
+    iov.clear();
+    std::size_t used = 0;     // bytes of scratch filled
+    std::size_t skip = write_offset_;
+    std::size_t batch = 0;    // bytes this writev would write
+    bool complete = true;     // the batch reaches the end of writing_
+    auto add = [&](const uint8_t* p, std::size_t n, bool copy) {
+      if (skip >= n) {
+        skip -= n;
+        return true;
+      }
+      p += skip;
+      n -= skip;
+      skip = 0;
+      if (copy && used + n <= scratch.size()) {
+        std::memcpy(scratch.data() + used, p, n);
+        if (!iov.empty() && static_cast<uint8_t*>(iov.back().iov_base) + iov.back().iov_len
+                              == scratch.data() + used) {
+          iov.back().iov_len += n;
+        } else {
+          if (iov.size() == max_segments) {
+            return false;
+          }
+          iov.push_back(iovec{scratch.data() + used, n});
+        }
+        used += n;
+      } else {
+        if (iov.size() == max_segments) {
+          return false;
+        }
+        iov.push_back(iovec{const_cast<uint8_t*>(p), n});
+      }
+      batch += n;
+      return true;
+    };
+    for (const auto& item : writing_) {
+      if (used + ws::max_server_header + copy_threshold > scratch.size()
+          || iov.size() + 2 > max_segments) {
+        complete = false;
+        break;
+      }
+      if (item.raw) {
+        add(reinterpret_cast<const uint8_t*>(item.f->json.data()), item.f->json.size(), true);
+        continue;
+      }
+      bool compressed = false;
+      const std::string* payload = &item.f->json;
+      auto op = item.op;
+      if (op == ws::opcode::text || op == ws::opcode::binary) {
+        payload = &item.f->payload_for(opts_.format, deflate(), compressed);
+      }
+      uint8_t header[ws::max_server_header];
+      auto hlen = ws::write_header(header, op, true, compressed, payload->size());
+      add(header, hlen, true);
+      add(reinterpret_cast<const uint8_t*>(payload->data()), payload->size(),
+          payload->size() <= copy_threshold);
+    }
+    if (iov.empty()) {
+      return true;
+    }
+    auto n = ::writev(socket_.native_handle(), iov.data(), static_cast<int>(iov.size()));
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        wait_writable();
+        return false;
+      }
+      if (errno == EINTR) {
+        continue;
+      }
+      finish_close();
+      return false;
+    }
+    count_out(static_cast<std::size_t>(n));
+    write_offset_ += static_cast<std::size_t>(n);
+    if (static_cast<std::size_t>(n) < batch) {
+      continue; // partial write: the next attempt most likely reports EAGAIN
+    }
+    if (complete) {
+      return true;
+    }
+  }
+}
+
+void ws_connection::wait_writable() {
+  write_waiting_ = true;
+  socket_.async_wait(tcp::socket::wait_write,
+                     [self = shared_from_this()](const boost::system::error_code& ec) {
+                       self->write_waiting_ = false;
+                       if (self->state_ == state::closed) {
+                         return;
+                       }
+                       if (ec) {
+                         self->finish_close();
+                         return;
+                       }
+                       self->flush();
+                     });
+}
+
+void ws_connection::count_out(std::size_t bytes) {
+  opts_.stats->bytes_out_total.fetch_add(bytes, std::memory_order_relaxed);
+}
+
+void ws_connection::finish_close() {
+  if (state_ == state::closed) {
+    return;
+  }
+  state_ = state::closed;
+  boost::system::error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  {
+    std::lock_guard<std::mutex> guard{mu_};
+    accepting_ = false;
+    queue_.clear();
+    control_.clear();
+    queued_bytes_ = 0;
+  }
+  writing_.clear();
+  opts_.stats->connections.fetch_sub(1, std::memory_order_relaxed);
+  if (session_) {
+    caf::anon_send(session_, actors::closed_atom::value);
+    session_ = nullptr;
+  }
+  worker_.detach(this);
+}
+
+void ws_connection::sweep(clock_type::time_point now) {
+  if (state_ == state::closing) {
+    if (now >= close_deadline_) {
+      finish_close();
+    }
+    return;
+  }
+  if (state_ != state::open) {
+    return;
+  }
+  const auto& ws = *opts_.settings;
+  auto interval = std::chrono::milliseconds(ws.heartbeat_interval_ms);
+  auto timeout = std::chrono::milliseconds(ws.heartbeat_timeout_ms);
+  if (ping_outstanding_) {
+    if (now - ping_sent_ >= timeout) {
+      opts_.stats->reject(actors::rejection::heartbeat_timeout);
+      spdlog::info("[{}] {} closed: no pong within {} ms", opts_.node_name, opts_.peer,
+                   ws.heartbeat_timeout_ms);
+      finish_close();
+    }
+    return;
+  }
+  if (now - last_rx_ >= interval) {
+    ping_outstanding_ = true;
+    ping_sent_ = now;
+    queue_control(ws::opcode::ping, {});
+  }
+}
+
+} // namespace plexus::net

@@ -1,0 +1,154 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <caf/actor.hpp>
+
+#include "actors/metrics.hpp"
+#include "actors/outbox.hpp"
+#include "actors/rate_limiter.hpp"
+#include "net/settings.hpp"
+#include "net/ws_frame.hpp"
+#include "net/ws_reader.hpp"
+
+namespace plexus::net {
+
+class io_worker;
+
+/// What a connection is for.
+enum class ws_mode : uint8_t {
+  session, // /ws: frames go to a session actor
+  echo,    // /ws/echo: messages come back unchanged (conformance suites)
+};
+
+/// Everything a connection is created with after a successful upgrade.
+struct ws_options {
+  ws_mode mode = ws_mode::session;
+  actors::wire_format format = actors::wire_format::json;
+  ws::reader_options reader;
+  const websocket_settings* settings = nullptr;
+  uint32_t messages_per_minute = 6000;
+  std::shared_ptr<actors::metrics> stats;
+  std::string node_name;
+  std::string peer; // "ip:port", for logs
+};
+
+/// One WebSocket connection after the upgrade, on one io_worker thread.
+///
+/// Inbound: socket -> ws::reader -> rate limit -> codec -> anon_send to the session actor.
+/// Outbound: anyone (rooms, the session) pushes shared frames into a queue under a short
+/// lock; the worker thread writes everything queued in as few writev calls as possible,
+/// each frame's header built on the fly (server frames are unmasked, so every subscriber
+/// gets the same payload bytes).
+///
+/// States:
+///
+///   open --(we close: error, slow consumer, shutdown)--> closing: close frame queued
+///   open --(peer's close frame)--> close echoed --> closed
+///   closing --(peer's close or EOF, or close_timeout)--> closed
+///   any --(socket error, heartbeat timeout)--> closed
+class ws_connection : public actors::outbox,
+                      public ws::reader_handler,
+                      public std::enable_shared_from_this<ws_connection> {
+public:
+  ws_connection(boost::asio::ip::tcp::socket socket, io_worker& worker, ws_options opts);
+  ~ws_connection() override;
+
+  /// Starts reading; `handshake` (the 101 response) is written first and `initial` holds
+  /// bytes that arrived behind the upgrade request. Worker thread only.
+  void start(std::string handshake, std::string initial, caf::actor session);
+
+  // -- actors::outbox (any thread) --------------------------------------------------
+
+  bool push(const actors::frame_ptr& f, actors::slow_consumer_policy policy) override;
+  void close(uint16_t code, const std::string& reason) override;
+  actors::wire_format format() const override {
+    return opts_.format;
+  }
+  bool deflate() const override {
+    return opts_.reader.deflate;
+  }
+
+  // -- worker thread only -------------------------------------------------------------
+
+  /// Writes what is queued (called by the worker after schedule_flush).
+  void flush();
+  /// Heartbeat and timeout checks, called by the worker's periodic sweep.
+  void sweep(std::chrono::steady_clock::time_point now);
+  /// Starts a server-initiated close (shutdown, drain, policy).
+  void start_close(uint16_t code, const std::string& reason, bool after_queued);
+  /// Closes the socket at once and tells the session (shutdown after the workers stopped).
+  void abort() {
+    finish_close();
+  }
+  std::size_t worker_slot = 0;
+
+  bool is_open() const {
+    return state_ == state::open;
+  }
+
+private:
+  // -- ws::reader_handler --
+  void on_message(bool text, std::string_view payload) override;
+  void on_ping(std::string_view payload) override;
+  void on_pong(std::string_view payload) override;
+  void on_close(uint16_t code, std::string_view reason) override;
+  void on_protocol_error(uint16_t close_code, std::string_view reason) override;
+
+  enum class state : uint8_t { open, closing, closed };
+
+  /// A queued outgoing frame; `op` text/binary means "the payload for my format".
+  struct out_item {
+    actors::frame_ptr f;
+    ws::opcode op;
+    bool raw = false; // bytes in f->json written as-is (the handshake response)
+  };
+
+  void wait_readable();
+  void on_readable();
+  void handle_message(bool text, std::string_view payload);
+  void queue_control(ws::opcode op, std::string payload);
+  void request_flush(); // with mu_ held
+  void wait_writable();
+  bool write_some_items();
+  void finish_close();
+  void count_out(std::size_t bytes);
+
+  boost::asio::ip::tcp::socket socket_;
+  io_worker& worker_;
+  ws_options opts_;
+  ws::reader reader_;
+  actors::rate_limiter limiter_;
+  caf::actor session_;
+
+  // Shared with pushing threads, under mu_.
+  std::mutex mu_;
+  std::vector<out_item> queue_;
+  std::vector<out_item> control_; // pongs, pings, close: ahead of queued data
+  std::size_t queued_bytes_ = 0;
+  bool flush_requested_ = false;
+  bool accepting_ = true;          // false once closing: pushes are refused
+  bool close_after_queue_ = false; // a close frame waits behind queue_
+  std::string pending_close_;      // its payload
+
+  // Worker thread only.
+  std::vector<out_item> writing_;
+  std::size_t write_offset_ = 0; // bytes of writing_ already on the wire
+  bool write_waiting_ = false;
+  state state_ = state::open;
+  bool close_sent_ = false;
+  bool close_received_ = false;
+  std::chrono::steady_clock::time_point last_rx_;
+  std::chrono::steady_clock::time_point ping_sent_{};
+  std::chrono::steady_clock::time_point close_deadline_{};
+  bool ping_outstanding_ = false;
+};
+
+} // namespace plexus::net
