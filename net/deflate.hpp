@@ -33,7 +33,8 @@ public:
 
 private:
   struct impl;
-  std::unique_ptr<impl> impl_;
+  int window_bits_;
+  std::unique_ptr<impl> impl_; // created on first use: an unused inflater costs no zlib state
 };
 
 // Compression of outgoing messages is in actors/deflate.hpp: rooms compress each

@@ -12,6 +12,10 @@ namespace plexus::net::ws {
 
 class inflater;
 
+namespace detail {
+struct frame_header;
+} // namespace detail
+
 /// What the reader reports. Called synchronously from `feed`; views are valid only
 /// during the call.
 class reader_handler {
@@ -55,7 +59,8 @@ public:
 
   /// Consumes `n` bytes at `data` (which may be modified in place: unmasking). Partial
   /// frames are kept until the next call. After `on_protocol_error` or `on_close`,
-  /// further input is ignored.
+  /// further input is ignored. `h` must not call `feed` or destroy the reader from a
+  /// callback.
   void feed(uint8_t* data, std::size_t n, reader_handler& h);
 
   /// True once a close frame or a protocol error was reported.
@@ -68,15 +73,32 @@ public:
 
 private:
   // Implementation state; see ws_reader.cpp.
+  bool start_frame(const detail::frame_header& fh, reader_handler& h);
+  void on_payload(uint8_t* data, std::size_t n, reader_handler& h);
+  void on_control(std::string_view payload, reader_handler& h);
+  void finish_message(std::string_view payload, bool buffered, reader_handler& h);
+  void fail(uint16_t close_code, std::string_view reason, reader_handler& h);
+  void release_all();
+
   reader_options opts_;
-  std::string pending_;   // bytes of an incomplete frame
-  std::string message_;   // fragments of the current data message
+  std::string pending_;  // an incomplete frame header, or an incomplete control frame's payload
+  std::string message_;  // the current data message when it spans frames or feeds
+  std::string inflated_; // a compressed message's output, only while it is delivered
   bool in_message_ = false;
   bool message_text_ = false;
   bool message_compressed_ = false;
   bool finished_ = false;
   utf8_validator utf8_;
   std::unique_ptr<inflater> inflater_;
+  // The frame whose payload is being read (in_frame_), after its header.
+  bool in_frame_ = false;
+  bool frame_fin_ = false;
+  uint8_t frame_opcode_ = 0;
+  uint8_t frame_mask_[4] = {};
+  uint64_t frame_remaining_ = 0;
+  uint64_t frame_offset_ = 0;
+  // Declared payload bytes of the current message's frames so far (the size limit).
+  uint64_t message_declared_ = 0;
 };
 
 } // namespace plexus::net::ws
