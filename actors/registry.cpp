@@ -17,7 +17,7 @@ caf::actor& registry_state::route(const std::string& channel) {
   auto i = rooms.find(channel);
   if (i == rooms.end()) {
     room_config cfg{channel, ctx, caf::actor_cast<caf::actor>(self), {}};
-    auto room = self->spawn(room_actor, std::move(cfg));
+    auto room = self->spawn<caf::linked>(room_actor, std::move(cfg));
     self->monitor(room);
     names.emplace(room.address(), channel);
     i = rooms.emplace(channel, room_entry{std::move(room), 0}).first;
@@ -80,10 +80,13 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self, context 
     }
     st.names.erase(i);
   });
-  self->attach_functor([self] {
-    for (auto& kv : self->state.rooms) {
-      caf::anon_send_exit(kv.second.room, caf::exit_reason::user_shutdown);
+  // Rooms are linked: when the registry stops, they stop with it. A room's own exit
+  // (stopped when idle, or crashed) only removes it from the table.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    if (self->state.names.count(msg.source) > 0) {
+      return;
     }
+    self->quit(msg.reason);
   });
   return {
     [self](subscribe_atom a, subscribe_args& args) {
