@@ -33,7 +33,7 @@ void latency_histogram::record(int64_t ns) {
   }
   ++buckets_[static_cast<std::size_t>(index_of(static_cast<uint64_t>(ns)))];
   ++count_;
-  sum_ += ns;
+  sum_ += static_cast<uint64_t>(ns);
   max_ = std::max(max_, ns);
   min_ = std::min(min_, ns);
 }

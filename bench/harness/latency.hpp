@@ -46,7 +46,7 @@ private:
   uint64_t count_ = 0;
   int64_t max_ = 0;
   int64_t min_ = std::numeric_limits<int64_t>::max();
-  long double sum_ = 0;
+  uint64_t sum_ = 0; // ns; 2^64 ns is 584 years of samples
 };
 
 } // namespace plexus::bench

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <string>
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -160,6 +162,14 @@ int main(int argc, char** argv) {
   }
   o.progress = !no_progress;
   apply_defaults(o);
+  // A fresh channel per run unless one was given: a run then never meets a room (or its
+  // history) left over from the previous run.
+  if (app.count("--channel") == 0) {
+    o.channel += "_" + std::to_string(::getpid());
+  }
+  if (app.count("--room-prefix") == 0 && !o.room_prefix.empty()) {
+    o.room_prefix += std::to_string(::getpid()) + "_";
+  }
   plexus::bench::raise_fd_limit();
 
   std::vector<plexus::bench::result> results;

@@ -171,6 +171,54 @@ std::optional<int64_t> find_int(std::string_view msg, std::string_view key) {
   return neg ? -v : v;
 }
 
+namespace {
+
+/// Parses a non-negative decimal at `p`; advances `p`. False when there is no digit.
+bool parse_uint(const char*& p, const char* end, int64_t& v) {
+  if (p >= end || *p < '0' || *p > '9') {
+    return false;
+  }
+  v = 0;
+  while (p < end && *p >= '0' && *p <= '9') {
+    v = v * 10 + (*p - '0');
+    ++p;
+  }
+  return true;
+}
+
+} // namespace
+
+bool find_stamp(std::string_view msg, int64_t& t, int64_t& s) {
+  const char* p = msg.data();
+  const char* end = p + msg.size();
+  while (true) {
+    p = static_cast<const char*>(std::memchr(p, 't', static_cast<std::size_t>(end - p)));
+    if (p == nullptr || end - p < 4) {
+      return false;
+    }
+    if (p > msg.data() && p[-1] == '"' && p[1] == '"' && p[2] == ':') {
+      break;
+    }
+    ++p;
+  }
+  p += 3;
+  if (!parse_uint(p, end, t)) {
+    return false;
+  }
+  static constexpr std::string_view s_key = ",\"s\":";
+  if (end - p > static_cast<std::ptrdiff_t>(s_key.size())
+      && std::memcmp(p, s_key.data(), s_key.size()) == 0) {
+    p += s_key.size();
+    return parse_uint(p, end, s);
+  }
+  auto rest = find_int(std::string_view(p, static_cast<std::size_t>(end - p)), "\"s\":");
+  if (!rest) {
+    return false;
+  }
+  s = *rest;
+  return true;
+}
+
 std::string_view find_str(std::string_view msg, std::string_view key, std::size_t from) {
   if (from >= msg.size()) {
     return {};

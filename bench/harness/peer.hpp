@@ -86,6 +86,11 @@ private:
 /// send timestamp and sequence number are read without parsing JSON. nullopt if absent.
 std::optional<int64_t> find_int(std::string_view msg, std::string_view key);
 
+/// Finds the publisher's stamp `"t":<ns>,"s":<seq>` in a delivery: memchr for 't' and
+/// a check of its neighbours, then `s` read right behind `t` — cheaper than two memmem
+/// calls, which showed as a fifth of the generator's time. False when absent.
+bool find_stamp(std::string_view msg, int64_t& t, int64_t& s);
+
 /// Finds the string value after `key` (e.g. "\"session\":\"") up to the next quote.
 std::string_view find_str(std::string_view msg, std::string_view key, std::size_t from = 0);
 

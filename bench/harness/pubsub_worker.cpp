@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
+
 #include "bench/harness/clock.hpp"
 
 namespace plexus::bench {
@@ -144,7 +146,9 @@ void pubsub_worker::on_message(connection& c, std::string_view msg, int64_t now)
       c.send_text(sh_.proto.pong_frame());
       return;
     case msg_kind::error:
-      ++errors;
+      if (errors++ == 0) {
+        spdlog::warn("loop {}: first error frame: {}", index_, msg.substr(0, 200));
+      }
       if (!c.ready && c.role == subscriber_role) {
         // A refused personal channel still leaves the room subscription measurable.
         std::size_t need = 1 + (sh_.plan.personal ? 1 : 0);
@@ -161,14 +165,14 @@ void pubsub_worker::on_message(connection& c, std::string_view msg, int64_t now)
 void pubsub_worker::deliver(connection& c, std::string_view msg, int64_t now) {
   ++c.received;
   sh_.delivered.fetch_add(1, std::memory_order_relaxed);
-  auto t = find_int(msg, "\"t\":");
-  auto s = find_int(msg, "\"s\":");
-  if (!t || !s || *s < 0 || static_cast<uint64_t>(*s) >= sh_.plan.total_messages) {
+  int64_t t = 0;
+  int64_t s = 0;
+  if (!find_stamp(msg, t, s) || static_cast<uint64_t>(s) >= sh_.plan.total_messages) {
     ++foreign;
     return;
   }
-  auto seq = static_cast<uint64_t>(*s);
-  auto lat = now - *t;
+  auto seq = static_cast<uint64_t>(s);
+  auto lat = now - t;
   auto step = sh_.plan.step_of(seq);
   if (!c.slow) {
     step_hist[step].record(lat);
@@ -178,7 +182,7 @@ void pubsub_worker::deliver(connection& c, std::string_view msg, int64_t now) {
     }
     step_last_rx[step] = now;
     auto t0 = sh_.t0.load(std::memory_order_relaxed);
-    auto w = static_cast<std::size_t>(std::max<int64_t>(0, *t - t0) / sh_.plan.window_ns);
+    auto w = static_cast<std::size_t>(std::max<int64_t>(0, t - t0) / sh_.plan.window_ns);
     if (w < 600) {
       if (window_hist.size() <= w) {
         window_hist.resize(w + 1);
