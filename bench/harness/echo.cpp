@@ -77,18 +77,41 @@ private:
   void ready(connection& c, int64_t now) {
     c.ready = true;
     ++ready_count;
-    send(c, now);
+    if (interval_ns == 0) {
+      send(c, now);
+    } else {
+      c.t_queued = now + interval_ns * static_cast<int64_t>(ready_count % 100) / 100;
+    }
   }
   void answered(connection& c, int64_t now) {
     if (measuring) {
       hist.record(now - c.t_sent);
       ++round_trips;
     }
-    if (!stopping) {
+    c.role = 0;
+    if (!stopping && interval_ns == 0) {
       send(c, now);
     }
   }
+
+public:
+  /// Paced mode: sends what is due (each connection once per interval_ns, never two in
+  /// flight); a late answer delays that connection's next send, and the wait counts.
+  void send_due(int64_t now) {
+    for (auto& c : loop.connections()) {
+      if (c->ready && c->role == 0 && c->state == conn_state::open && now >= c->t_queued) {
+        auto due = c->t_queued;
+        send(*c, now);
+        c->t_sent = due; // latency from the intended send time
+        c->t_queued = std::max(due + interval_ns, now);
+      }
+    }
+  }
+  int64_t interval_ns = 0;
+
+private:
   void send(connection& c, int64_t now) {
+    c.role = 1;
     c.t_sent = now;
     c.send(mode_ == echo_mode::wsping ? ws_op::ping : ws_op::text,
            mode_ == echo_mode::wsping ? std::string_view("12345678") : request_);
@@ -109,6 +132,9 @@ std::vector<result> run_echo(const options& o) {
   }
   auto ep = endpoint::make(url, proto.subprotocol());
   echo_runner run(mode, proto, o.connect_concurrency);
+  if (o.rate > 0) {
+    run.interval_ns = static_cast<int64_t>(1e9 * static_cast<double>(o.connections) / o.rate);
+  }
   for (std::size_t i = 0; i < o.connections; ++i) {
     run.loop.open(ep, 0, ep.loopback ? loopback_source(i, o.source_ips) : 0);
   }
@@ -122,6 +148,9 @@ std::vector<result> run_echo(const options& o) {
   auto warm_until = now_ns() + o.settle_ms * ns_per_ms;
   while (now_ns() < warm_until) {
     run.loop.run_once(1);
+    if (run.interval_ns > 0) {
+      run.send_due(now_ns());
+    }
   }
   run.measuring = true;
   auto s0 = probe.sample();
@@ -134,7 +163,12 @@ std::vector<result> run_echo(const options& o) {
     if (now >= end) {
       break;
     }
-    run.loop.run_once(1);
+    if (run.interval_ns > 0) {
+      run.send_due(now);
+      run.loop.run_once(0);
+    } else {
+      run.loop.run_once(1);
+    }
     if (now - last > 500 * ns_per_ms) {
       char buf[160];
       std::snprintf(buf, sizeof(buf), "[echo %s] t=%.1fs round_trips=%llu p99=%.3fms",
@@ -154,7 +188,7 @@ std::vector<result> run_echo(const options& o) {
   auto wall = static_cast<double>(t1 - t0) / 1e9;
   result r;
   r.scenario = "echo";
-  r.label = o.echo_mode;
+  r.label = o.echo_mode + (o.rate > 0 ? " " + format_number(o.rate) + "/s" : "");
   r.add("connections", static_cast<double>(run.ready_count));
   r.add("round_trips", static_cast<double>(run.round_trips));
   r.add("round_trips_per_s", static_cast<double>(run.round_trips) / wall);

@@ -30,10 +30,10 @@ void default_to(T& v, T fallback) {
 
 /// Fills what the user left unset with the scenario's defaults (each bounded < 1 min).
 void apply_defaults(options& o) {
-  if (o.rate < 0 && o.scenario != "fanout" && o.scenario != "slow" && o.scenario != "cluster") {
-    o.rate = 1000;
-  }
   if (o.scenario == "echo") {
+    if (o.rate < 0) {
+      o.rate = 0; // closed loop: the next request goes out when the answer is in
+    }
     default_to<std::size_t>(o.connections, 100);
     default_to(o.duration_s, 10.0);
   } else if (o.scenario == "connect") {
@@ -63,10 +63,11 @@ void apply_defaults(options& o) {
     default_to<std::size_t>(o.connections, 1000);
     default_to(o.duration_s, 20.0);
     if (o.rate < 0) {
-      o.rate = 2000;
+      o.rate = 500; // ~0.5 M deliveries/s: well inside what a node serves, so only the
+                    // stalled readers can disturb the fast ones
     }
     if (o.payload == 64) {
-      o.payload = 512; // fills a stalled reader's buffers within the run
+      o.payload = 2048; // ~1 MB/s per reader: fills a stalled one's 4 MiB queue in seconds
     }
   } else if (o.scenario == "churn") {
     default_to<std::size_t>(o.rooms, 100);
@@ -106,7 +107,9 @@ int main(int argc, char** argv) {
   app.add_option("--connections", o.connections, "echo/connect/rooms/slow connections");
   app.add_option("--subscribers", o.subscribers, "fanout/cluster subscribers");
   app.add_option("--messages", o.messages, "fanout: publishes (default rate x duration)");
-  app.add_option("--rate", o.rate, "publishes/s; 0 = as fast as delivered (window)");
+  app.add_option("--rate", o.rate,
+                 "publishes/s (echo: requests/s over all connections); 0 = as fast as "
+                 "delivered (fanout: window; echo: closed loop)");
   app.add_option("--payload", o.payload, "bytes of each publish's data")->capture_default_str();
   app.add_option("--duration", o.duration_s, "seconds of the measured phase (per sweep step)");
   app.add_option("--window", o.window, "rate 0: publishes in flight");
