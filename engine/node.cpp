@@ -2,8 +2,10 @@
 
 #include <stdexcept>
 
+#include <caf/actor_registry.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/atom.hpp>
+#include <caf/logger.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
@@ -62,6 +64,10 @@ net::server_settings server_settings_of(const config& cfg, const std::string& na
 
 } // namespace
 
+void release_caf_thread_state() {
+  caf::logger::set_current_actor_system(nullptr);
+}
+
 struct node::impl {
   config cfg;
   std::string name;
@@ -100,6 +106,7 @@ uint16_t node::start() {
   d.srv = std::make_unique<net::server>(server_settings_of(d.cfg, d.name), std::move(deps));
   net::add_builtin_routes(*d.srv);
   auto port = d.srv->start();
+  release_caf_thread_state();
   spdlog::info("[{}] node started: ws://{}/ws", d.name, d.cfg.node.listen);
   return port;
 }
@@ -117,6 +124,7 @@ void node::stop(std::chrono::milliseconds grace) {
   d.srv.reset();
   d.tracker = nullptr;
   d.registry = nullptr;
+  release_caf_thread_state();
   d.sys.reset(); // waits for all actors (sessions get `closed` from their connections)
   spdlog::info("[{}] stopped", d.name);
 }

@@ -59,4 +59,11 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
+/// CAF 0.17 keeps a reference to the actor system's logger in a thread-local of every
+/// thread that created the system or spawned actors from outside an actor, and its
+/// destructor waits until that reference is gone. A thread that spawned or sent from
+/// outside any actor and stays alive must call this before the node stops (node::start
+/// and node::stop do it for their calling threads); otherwise stop() never returns.
+void release_caf_thread_state();
+
 } // namespace plexus::engine

@@ -1,5 +1,6 @@
 #include "net/ws_connection.hpp"
 
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <algorithm>
@@ -423,7 +424,12 @@ bool ws_connection::write_some_items() {
     if (iov.empty()) {
       return true;
     }
-    auto n = ::writev(socket_.native_handle(), iov.data(), static_cast<int>(iov.size()));
+    // sendmsg rather than writev: MSG_NOSIGNAL turns a write to a reset connection into
+    // EPIPE instead of a process-killing SIGPIPE (embedders keep their signal handling).
+    msghdr msg{};
+    msg.msg_iov = iov.data();
+    msg.msg_iovlen = iov.size();
+    auto n = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
         wait_writable();

@@ -22,10 +22,13 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-int connect_tcp(uint16_t port) {
+int connect_tcp(uint16_t port, int rcvbuf = 0) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) {
     throw std::runtime_error("socket() failed");
+  }
+  if (rcvbuf > 0) {
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
   }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -170,7 +173,7 @@ ws_client::~ws_client() {
 std::unique_ptr<ws_client> ws_client::connect(uint16_t port, const ws_request& req,
                                               std::chrono::milliseconds timeout) {
   auto c = std::unique_ptr<ws_client>(new ws_client());
-  c->fd_ = connect_tcp(port);
+  c->fd_ = connect_tcp(port, req.rcvbuf);
   std::string r = "GET " + req.path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port)
                   + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
                   + random_key() + "\r\nSec-WebSocket-Version: 13\r\n";

@@ -39,6 +39,7 @@ struct ws_request {
   std::string subprotocol;          // Sec-WebSocket-Protocol, "" = none
   std::string extensions;           // Sec-WebSocket-Extensions, "" = none
   std::vector<std::pair<std::string, std::string>> headers; // extra headers
+  int rcvbuf = 0; // SO_RCVBUF before connecting (0 = default): small makes a slow reader
 };
 
 /// A blocking WebSocket client over a real TCP socket on 127.0.0.1, for tests. Every read
