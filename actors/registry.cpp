@@ -83,10 +83,17 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self, context 
   // Rooms are linked: when the registry stops, they stop with it. A room's own exit
   // (stopped when idle, or crashed) only removes it from the table.
   self->set_exit_handler([self](caf::exit_msg& msg) {
-    if (self->state.names.count(msg.source) > 0) {
+    // anon_send_exit (node shutdown) names the receiver itself as the source; any other
+    // source is a linked room, whose stop (normal or not) never takes the registry down.
+    // Its down_msg, handled separately, removes it from the table.
+    if (msg.source == self->address()) {
+      self->quit(msg.reason);
       return;
     }
-    self->quit(msg.reason);
+    if (msg.reason != caf::exit_reason::normal) {
+      spdlog::warn("[{}] a room exited abnormally: {}", self->state.ctx.settings->node_name,
+                   caf::to_string(msg.reason));
+    }
   });
   return {
     [self](subscribe_atom a, subscribe_args& args) {

@@ -48,3 +48,24 @@ TEST(pubsub, ping_gets_pong) {
 
 } // namespace
 } // namespace plexus::test
+
+namespace plexus::test {
+namespace {
+
+TEST(pubsub, channels_keep_working_after_an_idle_room_stopped) {
+  test_node n;
+  auto a = n.connect();
+  a->send_text(R"({"type":"subscribe","channel":"short","id":1})");
+  ASSERT_TRUE(a->read_type("subscribed"));
+  a->send_text(R"({"type":"unsubscribe","channel":"short","id":2})");
+  ASSERT_TRUE(a->read_type("ack"));
+  // The empty room lingers about a second, then stops; the registry must outlive it.
+  ASSERT_TRUE(wait_until(5s, [&] { return n.stats().rooms.load() == 0; }));
+  a->send_text(R"({"type":"subscribe","channel":"other","id":3})");
+  auto sub = a->read_type("subscribed");
+  ASSERT_TRUE(sub) << "registry stopped with the room";
+  EXPECT_EQ(json_int(*sub, "id"), 3);
+}
+
+} // namespace
+} // namespace plexus::test
