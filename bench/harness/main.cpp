@@ -88,10 +88,12 @@ int main(int argc, char** argv) {
   std::string peer_name = "plexus";
   std::string input;
   bool no_progress = false;
-  app.add_option("scenario", o.scenario, "echo|connect|fanout|rooms|churn|slow|cluster|compare-table")
+  app.add_option("scenario", o.scenario,
+                 "echo|connect|fanout|rooms|churn|slow|cluster; compare-table and table read "
+                 "--json lines (--input or stdin)")
     ->required()
     ->check(CLI::IsMember({"echo", "connect", "fanout", "rooms", "churn", "slow", "cluster",
-                           "compare-table"}));
+                           "compare-table", "table"}));
   app.add_option("--target", targets, "ws://host:port/path (repeat for cluster)");
   app.add_option("--peer", peer_name, "plexus|ws-broadcast|nchan|socketio")->capture_default_str();
   app.add_option("--server-pid", o.server_pids, "server process(es) to sample CPU/RSS/fds from");
@@ -134,13 +136,14 @@ int main(int argc, char** argv) {
   app.add_option("--input", input, "compare-table: file of --json lines (default stdin)");
   CLI11_PARSE(app, argc, argv);
 
-  if (o.scenario == "compare-table") {
+  if (o.scenario == "compare-table" || o.scenario == "table") {
     std::ifstream file;
     if (!input.empty()) {
       file.open(input);
     }
     auto rs = plexus::bench::read_json_lines(input.empty() ? std::cin : file);
-    std::fputs(plexus::bench::compare_table(rs).c_str(), stdout);
+    auto text = o.scenario == "table" ? plexus::bench::to_table(rs) : plexus::bench::compare_table(rs);
+    std::fputs(text.c_str(), stdout);
     return 0;
   }
   auto peer = plexus::bench::parse_peer(peer_name);
