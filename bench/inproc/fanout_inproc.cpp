@@ -112,7 +112,9 @@ void fanout(benchmark::State& state) {
   auto n = static_cast<std::size_t>(state.range(0));
   bench_config cfg;
   caf::actor_system sys{cfg};
-  pa::context ctx{std::make_shared<const pa::domain_settings>(), std::make_shared<pa::metrics>()};
+  pa::context ctx;
+  ctx.settings = std::make_shared<const pa::domain_settings>();
+  ctx.stats = std::make_shared<pa::metrics>();
   auto registry = sys.spawn(pa::registry_actor, ctx);
   std::atomic<uint64_t> delivered{0};
   std::vector<caf::actor> sessions;
