@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "net/client_backoff.hpp"
 #include "net/client_types.hpp"
@@ -59,7 +60,9 @@ struct subscribe_options {
 /// from inside a handler); the work happens on the client's own io thread, where all
 /// handlers and result callbacks run.
 ///
-///   plexus::net::client c({.url = "ws://127.0.0.1:8080/ws"}, handlers);
+///   plexus::net::client_options o;
+///   o.url = "ws://127.0.0.1:8080/ws";
+///   plexus::net::client c(o, handlers);
 ///   c.connect();
 ///   c.subscribe("room:lobby").get();                       // waits for `subscribed`
 ///   auto ack = c.publish("room:lobby", json(R"({"text":"hi"})")).get();

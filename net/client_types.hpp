@@ -101,10 +101,11 @@ struct presence_diff_event {
   member_list updates;
 };
 
-/// `error {id?, code, message}`, or an error the client itself reports: codes
-/// `timeout` (no reply within request_timeout), `disconnected` (the connection dropped
-/// before the reply), `closed` (the client was closed), `invalid_data` (not valid JSON),
-/// `connect_failed` (a refusal that ends reconnecting), `protocol` (undecodable frame).
+/// `error {id?, code, message}` (codes of PROTOCOL.md), or an error the client itself
+/// reports: `timeout` (no reply within request_timeout), `disconnected` (the connection
+/// dropped before the reply), `closed` (the client was closed or gave up), `invalid_data`
+/// (malformed JSON/msgpack value), `connect_failed` (a refusal that ends reconnecting),
+/// `protocol` (undecodable frame), `unsubscribed`, `not_subscribed`, `bad_request`.
 struct error_event {
   std::optional<int64_t> id;
   std::string code;
