@@ -152,8 +152,12 @@ std::vector<result> run_pubsub(const options& o) {
   auto t0 = now_ns() + 50 * ns_per_ms;
   sh.t0.store(t0);
   sh.phase.store(pubsub_phase::publish, std::memory_order_release);
-  auto publish_cap = t0 + plan.steps.back().end_offset
-                     + static_cast<int64_t>((o.duration_s > 0 ? o.duration_s : 60) * 1e9) + ns_per_s;
+  // Rate mode: the schedule plus a grace period. Window mode has no schedule: it may take
+  // as long as the server needs, up to a minute.
+  auto publish_cap = plan.window > 0
+                       ? t0 + 60 * ns_per_s
+                       : t0 + plan.steps.back().end_offset
+                           + static_cast<int64_t>(std::max(o.duration_s, 5.0) * 1e9);
   uint64_t last_delivered = 0;
   int64_t last_t = now_ns();
   int64_t last_rss_t = 0;
