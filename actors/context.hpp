@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <memory>
 
 #include "actors/metrics.hpp"
@@ -12,6 +14,15 @@ namespace plexus::actors {
 struct context {
   std::shared_ptr<const domain_settings> settings;
   std::shared_ptr<metrics> stats;
+  /// Where rooms, the presence tracker and sessions read the time they keep (history TTL,
+  /// heartbeats, stale sweeps). Empty = std::chrono::steady_clock::now; tests install the
+  /// testing scheduler's clock, so kept timestamps and timers move together.
+  std::function<std::chrono::steady_clock::time_point()> time;
+
+  /// The current time: `time()` when set, else steady_clock (one branch on the hot path).
+  std::chrono::steady_clock::time_point now() const {
+    return time ? time() : std::chrono::steady_clock::now();
+  }
 };
 
 } // namespace plexus::actors

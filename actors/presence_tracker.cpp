@@ -43,14 +43,15 @@ void tracker_state::drop_session(const caf::actor_addr& addr) {
   if (i == sessions.end()) {
     return;
   }
-  for (const auto& room : i->second.rooms) {
-    if (!i->second.stale) {
+  // A stale session already left its rooms (and its listeners heard so) when it went stale.
+  if (!i->second.stale) {
+    for (const auto& room : i->second.rooms) {
       send_to_room(leave_atom::value, room, i->second.who);
+      notify(presence_event::kind::leave, room, i->second.who);
     }
-    notify(presence_event::kind::leave, room, i->second.who);
+    ctx.stats->presence_members.fetch_sub(static_cast<int64_t>(i->second.rooms.size()),
+                                          std::memory_order_relaxed);
   }
-  ctx.stats->presence_members.fetch_sub(static_cast<int64_t>(i->second.rooms.size()),
-                                        std::memory_order_relaxed);
   sessions.erase(i);
 }
 
@@ -66,8 +67,23 @@ void tracker_state::sweep(clock::time_point now) {
                   s.who.session, s.who.user);
     for (const auto& room : s.rooms) {
       send_to_room(leave_atom::value, room, s.who);
+      notify(presence_event::kind::leave, room, s.who);
     }
+    ctx.stats->presence_members.fetch_sub(static_cast<int64_t>(s.rooms.size()),
+                                          std::memory_order_relaxed);
   }
+}
+
+void tracker_state::revive(tracked_session& s) {
+  s.stale = false;
+  spdlog::debug("[{}] presence: session {} of {} is back", ctx.settings->node_name, s.who.session,
+                s.who.user);
+  for (const auto& room : s.rooms) {
+    send_to_room(join_atom::value, room, s.who);
+    notify(presence_event::kind::join, room, s.who);
+  }
+  ctx.stats->presence_members.fetch_add(static_cast<int64_t>(s.rooms.size()),
+                                        std::memory_order_relaxed);
 }
 
 caf::behavior presence_tracker_actor(caf::stateful_actor<tracker_state>* self, context ctx,
@@ -91,28 +107,24 @@ caf::behavior presence_tracker_actor(caf::stateful_actor<tracker_state>* self, c
       auto i = st.sessions.find(addr);
       if (i == st.sessions.end()) {
         self->monitor(addr);
-        i = st.sessions.emplace(addr, tracked_session{who, {}, clock::now(), false}).first;
+        i = st.sessions.emplace(addr, tracked_session{who, {}, st.ctx.now(), false}).first;
       }
       auto& s = i->second;
-      if (!s.rooms.insert(channel).second) {
-        return;
+      if (!s.rooms.insert(channel).second || s.stale) {
+        return; // a stale session joins its rooms' presence when it heartbeats again
       }
       st.ctx.stats->presence_members.fetch_add(1, std::memory_order_relaxed);
-      if (!s.stale) {
-        st.send_to_room(join_atom::value, channel, s.who);
-      }
+      st.send_to_room(join_atom::value, channel, s.who);
       st.notify(presence_event::kind::join, channel, s.who);
     },
     [self](leave_atom, const std::string& channel) {
       auto& st = self->state;
       auto i = st.sessions.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
-      if (i == st.sessions.end() || i->second.rooms.erase(channel) == 0) {
-        return;
+      if (i == st.sessions.end() || i->second.rooms.erase(channel) == 0 || i->second.stale) {
+        return; // not there, or already shown as gone
       }
       st.ctx.stats->presence_members.fetch_sub(1, std::memory_order_relaxed);
-      if (!i->second.stale) {
-        st.send_to_room(leave_atom::value, channel, i->second.who);
-      }
+      st.send_to_room(leave_atom::value, channel, i->second.who);
       st.notify(presence_event::kind::leave, channel, i->second.who);
     },
     [self](status_atom, status_change& change, member& who) {
@@ -143,12 +155,9 @@ caf::behavior presence_tracker_actor(caf::stateful_actor<tracker_state>* self, c
         return;
       }
       auto& s = i->second;
-      s.last_heartbeat = clock::now();
+      s.last_heartbeat = st.ctx.now();
       if (s.stale) {
-        s.stale = false;
-        for (const auto& room : s.rooms) {
-          st.send_to_room(join_atom::value, room, s.who);
-        }
+        st.revive(s);
       }
     },
     [self](listen_atom, caf::actor& listener) {
@@ -157,7 +166,7 @@ caf::behavior presence_tracker_actor(caf::stateful_actor<tracker_state>* self, c
     },
     [self](sweep_atom) {
       auto& st = self->state;
-      st.sweep(clock::now());
+      st.sweep(st.ctx.now());
       self->delayed_send(self, sweep_interval(st.ctx.settings->presence), sweep_atom::value);
     },
   };

@@ -100,7 +100,7 @@ void room_state::maybe_idle() {
   // Linger a little before reporting, so a channel that only sees publishes (no
   // subscribers) is not respawned for every message; with history, stay until it expires
   // so clients that come back within the TTL can recover.
-  auto now = clock::now();
+  auto now = cfg.ctx.now();
   hist.expire(now);
   auto until = std::max(now + idle_linger, hist.empty() ? now : hist.newest_expiry());
   idle_check_scheduled = true;
@@ -108,7 +108,7 @@ void room_state::maybe_idle() {
 }
 
 void room_state::report_if_idle() {
-  hist.expire(clock::now());
+  hist.expire(cfg.ctx.now());
   if (subs.empty() && members.empty() && hist.empty()) {
     self->send(cfg.registry, idle_atom::value, routed);
   } else {
@@ -153,8 +153,7 @@ namespace {
 /// live message, because the room is the only writer of room traffic into the outbox.
 subscribe_reply handle_subscribe(room_state& st, const caf::strong_actor_ptr& sender,
                                  subscribe_args& args) {
-  auto now = clock::now();
-  st.hist.expire(now);
+  st.hist.expire(st.cfg.ctx.now());
   subscribe_reply reply;
   reply.offset = st.offset;
   reply.epoch = st.epoch;
@@ -206,7 +205,8 @@ caf::result<uint64_t> handle_publish(room_state& st, publish_args& args) {
   frame_ptr shared = std::move(f);
   st.broadcast(shared);
   if (st.ns->history_size > 0) {
-    st.hist.append({offset, clock::now(), std::move(args.data), std::move(args.from), shared});
+    auto at = st.cfg.ctx.now();
+    st.hist.append({offset, at, std::move(args.data), std::move(args.from), shared});
   }
   auto elapsed = std::chrono::duration<double>(clock::now() - args.accepted).count();
   st.cfg.ctx.stats->publish_latency.observe(elapsed);

@@ -356,17 +356,26 @@ frame_ptr make_presence_diff(std::string_view channel, const member_list& joins,
   });
 }
 
-frame_ptr make_presence_count(std::string_view channel, uint64_t count, const encodings& e) {
-  return build(e, 80 + channel.size(), [&](auto& w) {
-    w.begin_map(3);
+frame_ptr make_presence_count(std::optional<int64_t> id, std::string_view channel, uint64_t count,
+                              const encodings& e) {
+  return build(e, 96 + channel.size(), [&](auto& w) {
+    w.begin_map(id ? 4 : 3);
     w.key("type");
     w.str("presence_count");
+    if (id) {
+      w.key("id");
+      w.i64(*id);
+    }
     w.key("channel");
     w.str(channel);
     w.key("count");
     w.u64(count);
     w.end_map();
   });
+}
+
+frame_ptr make_presence_count(std::string_view channel, uint64_t count, const encodings& e) {
+  return make_presence_count(std::nullopt, channel, count, e);
 }
 
 frame_ptr make_refresh_required(uint64_t expires_in_ms, const encodings& e) {

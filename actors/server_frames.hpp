@@ -55,7 +55,12 @@ frame_ptr make_presence_diff(std::string_view channel, const member_list& joins,
                              const member_list& leaves, const member_list& updates,
                              const encodings& e);
 
-/// `{"type":"presence_count","channel","count"}`
+/// `{"type":"presence_count","id"?,"channel","count"}`; the id when it answers a `presence`
+/// request for a room over presence_max_members.
+frame_ptr make_presence_count(std::optional<int64_t> id, std::string_view channel, uint64_t count,
+                              const encodings& e);
+
+/// `{"type":"presence_count","channel","count"}` (pushed by a room, no id).
 frame_ptr make_presence_count(std::string_view channel, uint64_t count, const encodings& e);
 
 /// `{"type":"refresh_required","expires_in_ms"}`

@@ -118,7 +118,8 @@ void presence(self_ptr self, std::optional<int64_t> id, const presence_request& 
         auto& st = self->state;
         auto max = st.cfg.ctx.settings->namespace_of(channel).presence_max_members;
         if (members.size() > max) {
-          st.reply(make_presence_count(channel, members.size(), own_format(st)));
+          // A room this big answers with its size; the id tells the client it is the reply.
+          st.reply(make_presence_count(id, channel, members.size(), own_format(st)));
         } else {
           st.reply(make_presence(id, channel, members, own_format(st)));
         }
@@ -201,10 +202,10 @@ member session_state::as_member() const {
 
 void session_state::heartbeat() {
   // Presence liveness needs one heartbeat per interval, not one per frame.
-  auto now = clock::now();
+  auto now = cfg.ctx.now();
   auto every = std::chrono::milliseconds(
     std::max<uint32_t>(1, cfg.ctx.settings->presence.stale_threshold_ms / 8));
-  if (now - last_heartbeat_sent >= every) {
+  if (last_heartbeat_sent == clock::time_point{} || now - last_heartbeat_sent >= every) {
     last_heartbeat_sent = now;
     self->send(cfg.tracker, heartbeat_atom::value);
   }

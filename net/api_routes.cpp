@@ -122,7 +122,8 @@ void presence_route(server& srv, const http_request& req, http_responder respond
   }
   auto registry = srv.deps().registry;
   auto timeout = timeout_of(srv);
-  with_actor(srv, [registry, timeout, respond, channel](caf::event_based_actor* self) {
+  auto stats = srv.deps().ctx.stats;
+  with_actor(srv, [registry, timeout, respond, channel, stats](caf::event_based_actor* self) {
     self->request(registry, timeout, actors::presence_atom::value, channel)
       .then(
         [respond, channel](const actors::member_list& members) {
@@ -132,7 +133,11 @@ void presence_route(server& srv, const http_request& req, http_responder respond
           }
           respond(http_response::json(200, body + "]}"));
         },
-        [respond](caf::error& err) { respond(error_response(err)); });
+        [respond, stats](caf::error& err) {
+          // A channel without presence is refused (403 permission_denied), and counted.
+          stats->reject(actors::rejection_for(actors::code_of(err)));
+          respond(error_response(err));
+        });
   });
 }
 

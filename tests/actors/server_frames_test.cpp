@@ -213,6 +213,10 @@ TEST(server_frames, presence_count) {
   auto f = make_presence_count("room:big", 12345, both());
   EXPECT_EQ(f->json, R"({"type":"presence_count","channel":"room:big","count":12345})");
   expect_same_fields(*f);
+  // As the reply to a `presence` request it carries the request's id.
+  auto g = make_presence_count(7, "room:big", 12345, both());
+  EXPECT_EQ(g->json, R"({"type":"presence_count","id":7,"channel":"room:big","count":12345})");
+  expect_same_fields(*g);
 }
 
 TEST(server_frames, refresh_required) {
