@@ -196,7 +196,8 @@ std::vector<result> run_churn(const options& o) {
     run.loop.run_once(1);
     if (now - last > 500 * ns_per_ms) {
       char buf[200];
-      std::snprintf(buf, sizeof(buf), "[churn] t=%.1fs started=%llu joined=%llu closed=%llu "
+      std::snprintf(buf, sizeof(buf),
+                    "[churn] t=%.1fs started=%llu joined=%llu closed=%llu "
                     "join_p99=%.1fms leave_p99=%.1fms",
                     static_cast<double>(now - t0) / 1e9, static_cast<unsigned long long>(started),
                     static_cast<unsigned long long>(run.churners_joined),

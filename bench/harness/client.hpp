@@ -46,22 +46,22 @@ struct connection {
   conn_state state = conn_state::queued;
   event_loop* loop = nullptr;
   const endpoint* ep = nullptr;
-  int rcvbuf = 0;           // SO_RCVBUF set before connect; 0 = kernel default
-  uint32_t source_ip = 0;   // bound before connect (network order); 0 = any
-  std::string in;           // bytes of a partial frame (or the HTTP answer) kept between reads
-  std::string out;          // bytes not yet accepted by the socket
-  std::size_t out_off = 0;  // of `out`, already written
-  std::string frag;         // a fragmented message being reassembled
+  int rcvbuf = 0;          // SO_RCVBUF set before connect; 0 = kernel default
+  uint32_t source_ip = 0;  // bound before connect (network order); 0 = any
+  std::string in;          // bytes of a partial frame (or the HTTP answer) kept between reads
+  std::string out;         // bytes not yet accepted by the socket
+  std::size_t out_off = 0; // of `out`, already written
+  std::string frag;        // a fragmented message being reassembled
   ws_op frag_op = ws_op::text;
   uint32_t mask_state = 0x9E3779B9;
-  bool reading = true;      // false: EPOLLIN off (a consumer that stopped reading)
-  bool want_write = false;  // EPOLLOUT on
+  bool reading = true;     // false: EPOLLIN off (a consumer that stopped reading)
+  bool want_write = false; // EPOLLOUT on
   bool close_sent = false;
   bool close_received = false;
-  bool failed = false;      // closed before the upgrade completed
-  int http_status = 0;      // of the upgrade answer
-  uint16_t close_code = 0;  // from the server's close frame; 1006 when none came
-  std::string error;        // why it failed or closed abnormally
+  bool failed = false;     // closed before the upgrade completed
+  int http_status = 0;     // of the upgrade answer
+  uint16_t close_code = 0; // from the server's close frame; 1006 when none came
+  std::string error;       // why it failed or closed abnormally
   int64_t t_queued = 0;
   int64_t t_connect = 0; // connect() called
   int64_t t_open = 0;    // 101 received

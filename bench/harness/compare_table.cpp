@@ -115,14 +115,15 @@ std::string compare_table(const std::vector<result>& rs) {
         vs_p99 = buf;
       }
     }
-    std::snprintf(buf, sizeof(buf), "%-14s %12.0f %8.4f %8.2f %8.2f %8.1f %9.0f %12.0f %8s %8s %8.0f\n",
-                  r.label.c_str(), rate, r.get("delivery_ratio"), r.get("p50_ms"), p99,
-                  r.get("max_ms"), r.get("server_cpu_pct"), per_cpu, vs.c_str(), vs_p99.c_str(),
-                  r.get("generator_cpu_pct"));
+    std::snprintf(
+      buf, sizeof(buf), "%-14s %12.0f %8.4f %8.2f %8.2f %8.1f %9.0f %12.0f %8s %8s %8.0f\n",
+      r.label.c_str(), rate, r.get("delivery_ratio"), r.get("p50_ms"), p99, r.get("max_ms"),
+      r.get("server_cpu_pct"), per_cpu, vs.c_str(), vs_p99.c_str(), r.get("generator_cpu_pct"));
     out += buf;
   }
-  out += "\nx plexus = plexus deliveries/s divided by the peer's (how many times faster plexus is);\n"
-         "x p99 = the peer's p99 divided by plexus's. ratio = delivered / expected.\n";
+  out
+    += "\nx plexus = plexus deliveries/s divided by the peer's (how many times faster plexus is);\n"
+       "x p99 = the peer's p99 divided by plexus's. ratio = delivered / expected.\n";
   return out;
 }
 

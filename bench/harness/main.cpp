@@ -88,9 +88,10 @@ int main(int argc, char** argv) {
   std::string peer_name = "plexus";
   std::string input;
   bool no_progress = false;
-  app.add_option("scenario", o.scenario,
-                 "echo|connect|fanout|rooms|churn|slow|cluster; compare-table and table read "
-                 "--json lines (--input or stdin)")
+  app
+    .add_option("scenario", o.scenario,
+                "echo|connect|fanout|rooms|churn|slow|cluster; compare-table and table read "
+                "--json lines (--input or stdin)")
     ->required()
     ->check(CLI::IsMember({"echo", "connect", "fanout", "rooms", "churn", "slow", "cluster",
                            "compare-table", "table"}));
@@ -102,8 +103,9 @@ int main(int argc, char** argv) {
   app.add_option("--threads", o.threads, "load-generator event loops")->capture_default_str();
   app.add_option("--connect-concurrency", o.connect_concurrency, "connects in flight per loop")
     ->capture_default_str();
-  app.add_option("--source-ips", o.source_ips,
-                 "spread loopback connections over 127.0.0.1..N (0 = no bind)")
+  app
+    .add_option("--source-ips", o.source_ips,
+                "spread loopback connections over 127.0.0.1..N (0 = no bind)")
     ->capture_default_str();
   app.add_option("--channel", o.channel, "fanout channel")->capture_default_str();
   app.add_option("--connections", o.connections, "echo/connect/rooms/slow connections");
@@ -125,7 +127,8 @@ int main(int argc, char** argv) {
   app.add_option("--churn-rate", o.churn_rate, "churn: connections per second");
   app.add_option("--hold-ms", o.hold_ms, "churn: how long each churner stays");
   app.add_flag("--personal", o.personal, "rooms: also subscribe to user:<id>");
-  app.add_option("--echo-mode", o.echo_mode, "echo: app (ping/pong frames), wsping, echo (/ws/echo)")
+  app
+    .add_option("--echo-mode", o.echo_mode, "echo: app (ping/pong frames), wsping, echo (/ws/echo)")
     ->check(CLI::IsMember({"app", "wsping", "echo"}))
     ->capture_default_str();
   app.add_option("--drain-ms", o.drain_ms, "wait for stragglers after the last send")
@@ -142,7 +145,8 @@ int main(int argc, char** argv) {
       file.open(input);
     }
     auto rs = plexus::bench::read_json_lines(input.empty() ? std::cin : file);
-    auto text = o.scenario == "table" ? plexus::bench::to_table(rs) : plexus::bench::compare_table(rs);
+    auto text
+      = o.scenario == "table" ? plexus::bench::to_table(rs) : plexus::bench::compare_table(rs);
     std::fputs(text.c_str(), stdout);
     return 0;
   }

@@ -152,7 +152,8 @@ msg_kind peer::classify(std::string_view m) const {
 }
 
 std::optional<int64_t> find_int(std::string_view msg, std::string_view key) {
-  const auto* p = static_cast<const char*>(::memmem(msg.data(), msg.size(), key.data(), key.size()));
+  const auto* p
+    = static_cast<const char*>(::memmem(msg.data(), msg.size(), key.data(), key.size()));
   if (p == nullptr) {
     return std::nullopt;
   }

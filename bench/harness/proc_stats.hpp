@@ -8,9 +8,9 @@ namespace plexus::bench {
 /// One reading of a process's resource use from /proc.
 struct proc_sample {
   bool ok = false;
-  double cpu_s = 0;    // utime + stime
-  int64_t rss_kb = 0;  // VmRSS
-  int64_t fds = 0;     // entries of /proc/<pid>/fd
+  double cpu_s = 0;   // utime + stime
+  int64_t rss_kb = 0; // VmRSS
+  int64_t fds = 0;    // entries of /proc/<pid>/fd
   int64_t threads = 0;
 };
 

@@ -53,13 +53,12 @@ pubsub_plan make_plan(const options& o) {
       p.window = std::max<std::size_t>(1, o.window);
       s.count = o.messages;
     } else {
-      s.count = o.messages > 0 && o.sweep.empty()
-                  ? o.messages
-                  : static_cast<uint64_t>(r * o.duration_s + 0.5);
+      s.count = o.messages > 0 && o.sweep.empty() ? o.messages
+                                                  : static_cast<uint64_t>(r * o.duration_s + 0.5);
     }
     s.start_offset = offset;
-    s.end_offset = r > 0 ? offset + static_cast<int64_t>(static_cast<double>(s.count) * 1e9 / r)
-                         : offset;
+    s.end_offset
+      = r > 0 ? offset + static_cast<int64_t>(static_cast<double>(s.count) * 1e9 / r) : offset;
     offset = s.end_offset + gap;
     p.total_messages += s.count;
     p.steps.push_back(s);
@@ -95,9 +94,8 @@ std::vector<result> run_pubsub(const options& o) {
     workers.push_back(std::make_unique<pubsub_worker>(sh, t, o.connect_concurrency));
   }
   std::size_t src = 0;
-  auto source = [&](const endpoint& ep) {
-    return ep.loopback ? loopback_source(src++, o.source_ips) : 0u;
-  };
+  auto source
+    = [&](const endpoint& ep) { return ep.loopback ? loopback_source(src++, o.source_ips) : 0u; };
   for (std::size_t p = 0; p < plan.publishers; ++p) {
     const auto& ep = ep_for(0, p % plan.channels.size(), true);
     workers[0]->add_publisher(ep, source(ep));
@@ -117,8 +115,8 @@ std::vector<result> run_pubsub(const options& o) {
   auto connect_deadline = t_connect + o.connect_timeout_ms * ns_per_ms;
   while (sh.settled.load() < total_conns && now_ns() < connect_deadline) {
     char buf[160];
-    std::snprintf(buf, sizeof(buf), "[%s] connecting: %llu/%zu ready, %llu failed", o.scenario.c_str(),
-                  static_cast<unsigned long long>(sh.ready.load()), total_conns,
+    std::snprintf(buf, sizeof(buf), "[%s] connecting: %llu/%zu ready, %llu failed",
+                  o.scenario.c_str(), static_cast<unsigned long long>(sh.ready.load()), total_conns,
                   static_cast<unsigned long long>(sh.settled.load() - sh.ready.load()));
     line.show(buf);
     sleep_ms(100);
@@ -154,10 +152,9 @@ std::vector<result> run_pubsub(const options& o) {
   sh.phase.store(pubsub_phase::publish, std::memory_order_release);
   // Rate mode: the schedule plus a grace period. Window mode has no schedule: it may take
   // as long as the server needs, up to a minute.
-  auto publish_cap = plan.window > 0
-                       ? t0 + 60 * ns_per_s
-                       : t0 + plan.steps.back().end_offset
-                           + static_cast<int64_t>(std::max(o.duration_s, 5.0) * 1e9);
+  auto publish_cap = plan.window > 0 ? t0 + 60 * ns_per_s
+                                     : t0 + plan.steps.back().end_offset
+                                         + static_cast<int64_t>(std::max(o.duration_s, 5.0) * 1e9);
   uint64_t last_delivered = 0;
   int64_t last_t = now_ns();
   int64_t last_rss_t = 0;
@@ -196,17 +193,16 @@ std::vector<result> run_pubsub(const options& o) {
       auto dt = static_cast<double>(now - last_t) / 1e9;
       auto cur = probe.sample();
       char buf[240];
-      std::snprintf(buf, sizeof(buf),
-                    "[%s %s] t=%.1fs sent=%llu/%llu delivered=%llu/%llu (%.0f/s) max_lat=%.1fms "
-                    "srv_cpu=%.0f%%",
-                    o.scenario.c_str(), to_string(o.peer), static_cast<double>(now - t0) / 1e9,
-                    static_cast<unsigned long long>(sh.published.load()),
-                    static_cast<unsigned long long>(plan.total_messages),
-                    static_cast<unsigned long long>(d),
-                    static_cast<unsigned long long>(expected_total),
-                    static_cast<double>(d - last_delivered) / dt,
-                    ms(sh.interval_max_ns.exchange(0)),
-                    probe.enabled() ? (cur.cpu_s - last_cpu) / dt * 100 : 0.0);
+      std::snprintf(
+        buf, sizeof(buf),
+        "[%s %s] t=%.1fs sent=%llu/%llu delivered=%llu/%llu (%.0f/s) max_lat=%.1fms "
+        "srv_cpu=%.0f%%",
+        o.scenario.c_str(), to_string(o.peer), static_cast<double>(now - t0) / 1e9,
+        static_cast<unsigned long long>(sh.published.load()),
+        static_cast<unsigned long long>(plan.total_messages), static_cast<unsigned long long>(d),
+        static_cast<unsigned long long>(expected_total),
+        static_cast<double>(d - last_delivered) / dt, ms(sh.interval_max_ns.exchange(0)),
+        probe.enabled() ? (cur.cpu_s - last_cpu) / dt * 100 : 0.0);
       line.show(buf);
       last_delivered = d;
       last_t = now;
@@ -295,10 +291,9 @@ std::vector<result> run_pubsub(const options& o) {
     r.add("connect_s", connect_s);
     r.add("expected", static_cast<double>(step_expected[s]));
     r.add("delivered", static_cast<double>(deliveries[s]));
-    r.add("delivery_ratio", step_expected[s] == 0
-                              ? 0.0
-                              : static_cast<double>(deliveries[s])
-                                  / static_cast<double>(step_expected[s]));
+    r.add("delivery_ratio", step_expected[s] == 0 ? 0.0
+                                                  : static_cast<double>(deliveries[s])
+                                                      / static_cast<double>(step_expected[s]));
     auto span_start = t0 + st.start_offset;
     auto span = std::max<int64_t>(last_rx[s] - span_start, 1);
     r.add("deliveries_per_s", static_cast<double>(deliveries[s]) * 1e9 / static_cast<double>(span));
@@ -311,9 +306,9 @@ std::vector<result> run_pubsub(const options& o) {
       auto a = plan.steps.size() > 1 ? step_start[s] : s0;
       auto b = plan.steps.size() > 1 ? step_end[s] : s1;
       auto cpu = b.cpu_s - a.cpu_s;
-      auto wall = static_cast<double>(plan.steps.size() > 1 ? (st.end_offset - st.start_offset)
-                                                                  + 500 * ns_per_ms
-                                                            : t_end - t0)
+      auto wall = static_cast<double>(plan.steps.size() > 1
+                                        ? (st.end_offset - st.start_offset) + 500 * ns_per_ms
+                                        : t_end - t0)
                   / 1e9;
       r.add("server_cpu_s", cpu);
       r.add("server_cpu_pct", wall > 0 ? cpu / wall * 100 : 0);
@@ -356,7 +351,7 @@ std::vector<result> run_pubsub(const options& o) {
       }
       r.add_text("close_codes", codes);
     }
-    (void) fast_ready;
+    (void)fast_ready;
     out.push_back(std::move(r));
   }
   return out;

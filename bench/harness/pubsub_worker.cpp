@@ -24,8 +24,7 @@ int64_t pubsub_plan::intended_offset(uint64_t seq) const {
 }
 
 pubsub_shared::pubsub_shared(const pubsub_plan& p)
-  : plan(p),
-    proto(peer_kind::plexus),
+  : plan(p), proto(peer_kind::plexus),
     ready_per_channel(new std::atomic<uint32_t>[p.channels.size()]),
     seq_counts(new std::atomic<uint32_t>[p.window > 0 ? p.total_messages : 1]) {
   for (std::size_t i = 0; i < p.channels.size(); ++i) {
@@ -37,13 +36,9 @@ pubsub_shared::pubsub_shared(const pubsub_plan& p)
 }
 
 pubsub_worker::pubsub_worker(pubsub_shared& sh, std::size_t index, std::size_t max_pending)
-  : step_hist(sh.plan.steps.size()),
-    step_deliveries(sh.plan.steps.size(), 0),
-    step_first_rx(sh.plan.steps.size(), 0),
-    step_last_rx(sh.plan.steps.size(), 0),
-    loop(*this, max_pending),
-    sh_(sh),
-    index_(index) {
+  : step_hist(sh.plan.steps.size()), step_deliveries(sh.plan.steps.size(), 0),
+    step_first_rx(sh.plan.steps.size(), 0), step_last_rx(sh.plan.steps.size(), 0),
+    loop(*this, max_pending), sh_(sh), index_(index) {
   data_.reserve(sh.plan.payload + 64);
   frame_.reserve(sh.plan.payload + 256);
 }

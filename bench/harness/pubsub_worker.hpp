@@ -15,11 +15,11 @@ namespace plexus::bench {
 
 /// A run of publishes at one rate (a sweep has several, back to back).
 struct pubsub_step {
-  double rate = 0;           // publishes/s; 0 = window mode (as fast as delivered)
+  double rate = 0; // publishes/s; 0 = window mode (as fast as delivered)
   uint64_t first_seq = 0;
   uint64_t count = 0;
-  int64_t start_offset = 0;  // ns after t0
-  int64_t end_offset = 0;    // ns after t0 of its last intended send
+  int64_t start_offset = 0; // ns after t0
+  int64_t end_offset = 0;   // ns after t0 of its last intended send
 };
 
 /// What fanout, rooms, slow and cluster runs are made of.
@@ -30,7 +30,7 @@ struct pubsub_plan {
   std::size_t publishers = 1;
   std::vector<pubsub_step> steps;
   uint64_t total_messages = 0;
-  std::size_t window = 0;    // > 0: window mode
+  std::size_t window = 0; // > 0: window mode
   std::size_t payload = 64;
   std::size_t slow = 0;
   int slow_rcvbuf = 4096;
@@ -95,7 +95,7 @@ public:
   std::vector<uint64_t> step_deliveries;
   std::vector<int64_t> step_first_rx;
   std::vector<int64_t> step_last_rx;
-  std::map<uint16_t, uint64_t> close_codes;   // of subscribers closed before the stop
+  std::map<uint16_t, uint64_t> close_codes; // of subscribers closed before the stop
   std::map<uint16_t, uint64_t> slow_close_codes;
   uint64_t errors = 0;
   uint64_t failed_connects = 0;
