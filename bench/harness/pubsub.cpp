@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "bench/harness/clock.hpp"
+#include "bench/harness/metrics_scrape.hpp"
 #include "bench/harness/proc_stats.hpp"
 #include "bench/harness/pubsub_worker.hpp"
 #include "bench/harness/scenarios.hpp"
@@ -141,7 +142,14 @@ std::vector<result> run_pubsub(const options& o) {
     expected_total += e;
   }
 
-  // Publish, then drain.
+  // Publish, then drain. For plexus, each node's own counters are read before and after:
+  // what the server says it sent, and (cluster) what crossed the wire between nodes.
+  std::vector<std::optional<metric_map>> metrics0;
+  if (o.peer == peer_kind::plexus) {
+    for (const auto& t : o.targets) {
+      metrics0.push_back(scrape_metrics(t));
+    }
+  }
   auto s0 = probe.sample();
   auto gen0 = self_cpu_s();
   std::vector<proc_sample> step_start(plan.steps.size());
@@ -212,6 +220,19 @@ std::vector<result> run_pubsub(const options& o) {
   }
   auto t_end = now_ns();
   auto s1 = probe.sample();
+  double server_sent = 0;
+  double wire_out = 0;
+  bool have_metrics = !metrics0.empty();
+  for (std::size_t i = 0; i < metrics0.size(); ++i) {
+    auto after = scrape_metrics(o.targets[i]);
+    if (!metrics0[i] || !after) {
+      have_metrics = false;
+      continue;
+    }
+    server_sent += metric_delta(*metrics0[i], *after, "plexus_messages_out_total");
+    wire_out
+      += metric_delta(*metrics0[i], *after, "plexus_cluster_messages_total{direction=\"out\"}");
+  }
   auto gen1 = self_cpu_s();
   for (std::size_t s = 0; s < plan.steps.size(); ++s) {
     if (!step_start[s].ok) {
@@ -319,6 +340,14 @@ std::vector<result> run_pubsub(const options& o) {
     r.add("errors", static_cast<double>(errors));
     r.add("failed_connects", static_cast<double>(failed));
     r.add("unexpected_closes", static_cast<double>(unexpected));
+    if (have_metrics && plan.steps.size() == 1) {
+      // Frames the node counted as sent during the measured phase, stalled readers included.
+      r.add("server_messages_out", server_sent);
+      if (o.targets.size() > 1) {
+        r.add("cluster_wire_messages_per_publish",
+              st.count > 0 ? wire_out / static_cast<double>(st.count) : 0);
+      }
+    }
     if (plan.slow > 0) {
       r.add("slow_subscribers", static_cast<double>(plan.slow));
       r.add("slow_closed_4009", static_cast<double>(slow_closes[4009]));
