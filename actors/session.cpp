@@ -16,10 +16,15 @@ namespace {
 
 using self_ptr = caf::stateful_actor<session_state>*;
 
-int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
+int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
            std::chrono::system_clock::now().time_since_epoch())
     .count();
+}
+
+/// Milliseconds until the token expires (negative once it has).
+int64_t token_left_ms(const identity& who) {
+  return who.expires_at * 1000 - unix_now_ms();
 }
 
 encodings own_format(const session_state& st) {
@@ -193,6 +198,8 @@ void dispatch(self_ptr self, client_message& msg) {
 void session_state::reply_error(std::optional<int64_t> id, errc code,
                                 const std::string& message) {
   cfg.ctx.stats->reject(rejection_for(code));
+  spdlog::info("[{}] {} session {} user {} refused ({}): {}", cfg.ctx.settings->node_name,
+               cfg.peer, cfg.id, cfg.who.user, to_string(code), message);
   reply(make_error(id, code, message, encodings::only(cfg.out->format())));
 }
 
@@ -216,12 +223,12 @@ void session_state::schedule_expiry() {
   if (cfg.who.expires_at == 0) {
     return;
   }
-  auto left = std::chrono::seconds(cfg.who.expires_at - unix_now());
-  auto warn_at = std::chrono::duration_cast<std::chrono::milliseconds>(left) - cfg.refresh_warning;
-  self->delayed_send(self, std::max(warn_at, std::chrono::milliseconds(0)), expiry_atom::value,
-                     expiry_generation, false);
-  self->delayed_send(self, std::max<std::chrono::milliseconds>(left, std::chrono::milliseconds(0)),
-                     expiry_atom::value, expiry_generation, true);
+  auto left = std::chrono::milliseconds(std::max<int64_t>(0, token_left_ms(cfg.who)));
+  // Warn refresh_warning before expiry, or a third of the lifetime left when that is
+  // shorter: a client with a short-lived token still gets time to fetch a new one.
+  auto warn_before = std::min(cfg.refresh_warning, left / 3);
+  self->delayed_send(self, left - warn_before, expiry_atom::value, expiry_generation, false);
+  self->delayed_send(self, left, expiry_atom::value, expiry_generation, true);
 }
 
 caf::behavior session_actor(caf::stateful_actor<session_state>* self, session_config cfg) {
@@ -252,12 +259,14 @@ caf::behavior session_actor(caf::stateful_actor<session_state>* self, session_co
       if (generation != st.expiry_generation) {
         return; // a refresh replaced the token
       }
-      auto left_ms = std::max<int64_t>(0, (st.cfg.who.expires_at - unix_now()) * 1000);
+      auto left_ms = std::max<int64_t>(0, token_left_ms(st.cfg.who));
       if (!final) {
         st.reply(make_refresh_required(static_cast<uint64_t>(left_ms), own_format(st)));
         return;
       }
       st.cfg.ctx.stats->reject(rejection::token_expired);
+      spdlog::info("[{}] {} session {} user {} closed with 4001: token expired",
+                   st.cfg.ctx.settings->node_name, st.cfg.peer, st.cfg.id, st.cfg.who.user);
       st.cfg.out->close(close_code::token_expired, "token expired");
       self->quit();
     },

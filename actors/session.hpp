@@ -34,8 +34,11 @@ struct session_config {
   std::string resume;
   /// Checks `refresh` tokens; empty = refresh is refused.
   token_verifier verify;
-  /// Warn this long before the token expires (refresh_required).
+  /// Warn this long before the token expires (refresh_required); a third of the lifetime
+  /// left when that is shorter.
   std::chrono::milliseconds refresh_warning{30000};
+  /// The client's "ip:port", for refusal logs.
+  std::string peer;
 };
 
 /// State of a session actor: one per WebSocket connection. It owns the connection's

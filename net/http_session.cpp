@@ -1,5 +1,7 @@
-// The only translation unit of the server that includes Beast: HTTP/1.1 parsing and
-// writing, and the hand-off of upgraded sockets to ws_connection.
+// The server's Beast HTTP code: HTTP/1.1 parsing and writing over plain TCP or TLS, and the
+// hand-off of upgraded connections to ws_connection.
+#include <type_traits>
+
 #include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -7,6 +9,7 @@
 
 #include "net/server.hpp"
 #include "net/static_files.hpp"
+#include "net/tls_stream.hpp"
 
 namespace plexus::net {
 
@@ -54,14 +57,20 @@ http_request convert(const http::request<http::string_body>& req, const std::str
   return out;
 }
 
-/// One HTTP/1.1 connection: reads requests (each within the handshake timeout), answers
-/// routes, and hands WebSocket upgrades over to a ws_connection on the same worker.
-class http_session : public std::enable_shared_from_this<http_session> {
+/// One HTTP/1.1 connection over `Stream` (beast::tcp_stream, or tls_stream when `[tls]` is
+/// set): completes the TLS handshake and reads requests, each within the handshake
+/// timeout, answers routes, and hands WebSocket upgrades over to a ws_connection on the
+/// same worker.
+template <class Stream>
+class http_session : public std::enable_shared_from_this<http_session<Stream>> {
 public:
-  http_session(tcp::socket socket, server& srv, io_worker& worker)
-    : stream_(std::move(socket)), srv_(srv), worker_(worker) {
+  static constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
+
+  template <class... Args>
+  http_session(server& srv, io_worker& worker, tcp::socket socket, Args&... tls_context)
+    : stream_(std::move(socket), tls_context...), srv_(srv), worker_(worker) {
     boost::system::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
+    auto ep = lowest().socket().remote_endpoint(ec);
     if (!ec) {
       peer_ip_ = ep.address().to_string();
       peer_ = peer_ip_ + ":" + std::to_string(ep.port());
@@ -69,17 +78,53 @@ public:
   }
 
   void run() {
-    do_read();
+    if constexpr (is_tls) {
+      // The TLS handshake counts against the same timeout as the request: a peer that
+      // opens TCP and never says hello is a slowloris too.
+      lowest().expires_after(handshake_timeout());
+      stream_.async_handshake(boost::asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                self->on_handshake(ec);
+                              });
+    } else {
+      do_read();
+    }
   }
 
 private:
+  beast::tcp_stream& lowest() {
+    return beast::get_lowest_layer(stream_);
+  }
+
+  std::chrono::milliseconds handshake_timeout() const {
+    return std::chrono::milliseconds(srv_.settings().limits.handshake_timeout_ms);
+  }
+
+  void on_handshake(beast::error_code ec) {
+    if (ec == beast::error::timeout) {
+      srv_.deps().ctx.stats->reject(actors::rejection::handshake_timeout);
+      spdlog::info("[{}] {} dropped: TLS handshake not complete within {} ms",
+                   srv_.settings().node_name, peer_, srv_.settings().limits.handshake_timeout_ms);
+      return close();
+    }
+    if (ec) {
+      // Plain HTTP on the TLS port, an unsupported version, a scanner: counted and logged
+      // like any refused request.
+      srv_.deps().ctx.stats->reject(actors::rejection::bad_upgrade);
+      spdlog::info("[{}] {} dropped: TLS handshake failed: {}", srv_.settings().node_name, peer_,
+                   ec.message());
+      return close();
+    }
+    do_read();
+  }
+
   void do_read() {
     parser_.emplace();
     parser_->header_limit(header_limit);
     parser_->body_limit(srv_.settings().websocket.max_message_bytes + 1024);
-    stream_.expires_after(std::chrono::milliseconds(srv_.settings().limits.handshake_timeout_ms));
+    lowest().expires_after(handshake_timeout());
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                        self->on_read(ec);
                      });
   }
@@ -98,6 +143,8 @@ private:
     if (ec) {
       srv_.deps().ctx.stats->reject(actors::rejection::bad_upgrade);
       auto status = ec == http::error::body_limit ? 413u : 400u;
+      spdlog::info("[{}] {} refused ({}): malformed HTTP request: {}", srv_.settings().node_name,
+                   peer_, status, ec.message());
       return respond(http_response::error(status, "bad_request",
                                           "malformed HTTP request: " + ec.message()),
                      false);
@@ -115,7 +162,7 @@ private:
     auto* handler = srv_.routes().find(req.method, req.path, path_known);
     if (handler != nullptr) {
       // The handler may answer later from another thread: come back to our worker.
-      auto self = shared_from_this();
+      auto self = this->shared_from_this();
       (*handler)(req, [self, keep_alive](http_response r) {
         asio::post(self->worker_.context(), [self, keep_alive, r = std::move(r)]() mutable {
           self->respond(std::move(r), keep_alive);
@@ -130,11 +177,15 @@ private:
     }
     if (path_known) {
       srv_.deps().ctx.stats->reject(actors::rejection::method_not_allowed);
+      spdlog::info("[{}] {} refused (405): {} {}", srv_.settings().node_name, peer_, req.method,
+                   req.path);
       return respond(http_response::error(405, "method_not_allowed",
                                           req.method + " is not allowed on " + req.path),
                      keep_alive);
     }
     srv_.deps().ctx.stats->reject(actors::rejection::not_found);
+    spdlog::info("[{}] {} refused (404): {} {}", srv_.settings().node_name, peer_, req.method,
+                 req.path);
     respond(http_response::error(404, "not_found", "no such path: " + req.path), keep_alive);
   }
 
@@ -152,9 +203,17 @@ private:
       auto data = buffer_.data();
       initial.assign(static_cast<const char*>(data.data()), data.size());
     }
-    stream_.expires_never();
-    srv_.open_connection(stream_.release_socket(), worker_, std::move(plan), std::move(initial),
-                         peer_);
+    lowest().expires_never();
+    if constexpr (is_tls) {
+      // The SSL state moves with the stream; the session keeps nothing that refers to it.
+      auto tls = std::make_unique<tls_transport>(
+        std::make_unique<tls_transport::impl>(std::move(stream_)));
+      srv_.open_connection(tcp::socket{worker_.context()}, worker_, std::move(plan),
+                           std::move(initial), peer_, std::move(tls));
+    } else {
+      srv_.open_connection(stream_.release_socket(), worker_, std::move(plan), std::move(initial),
+                           peer_, nullptr);
+    }
   }
 
   void respond(http_response r, bool keep_alive) {
@@ -169,10 +228,10 @@ private:
     res->body() = std::move(r.body);
     res->keep_alive(keep_alive);
     res->prepare_payload();
-    stream_.expires_after(std::chrono::seconds(30));
+    lowest().expires_after(std::chrono::seconds(30));
     http::async_write(stream_, *res,
-                      [self = shared_from_this(), res, keep_alive](beast::error_code ec,
-                                                                  std::size_t) {
+                      [self = this->shared_from_this(), res, keep_alive](beast::error_code ec,
+                                                                        std::size_t) {
                         if (ec || !keep_alive) {
                           return self->close();
                         }
@@ -181,12 +240,14 @@ private:
   }
 
   void close() {
+    // Over TLS no close_notify is sent: the response carried its length, and waiting for
+    // the peer's close_notify would let a silent client hold the socket.
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    lowest().close();
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   server& srv_;
   io_worker& worker_;
   beast::flat_buffer buffer_;
@@ -198,7 +259,11 @@ private:
 } // namespace
 
 void start_http_session(tcp::socket socket, server& srv, io_worker& worker) {
-  std::make_shared<http_session>(std::move(socket), srv, worker)->run();
+  if (auto* ctx = srv.tls_context()) {
+    std::make_shared<http_session<tls_stream>>(srv, worker, std::move(socket), *ctx)->run();
+  } else {
+    std::make_shared<http_session<beast::tcp_stream>>(srv, worker, std::move(socket))->run();
+  }
 }
 
 } // namespace plexus::net

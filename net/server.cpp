@@ -4,6 +4,7 @@
 #include <thread>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
@@ -59,8 +60,7 @@ std::chrono::milliseconds sweep_interval(const websocket_settings& ws) {
 
 server::server(server_settings settings, server_deps deps)
   : settings_(std::move(settings)),
-    deps_(std::move(deps)),
-    auth_(std::make_unique<authenticator>(settings_.auth)) {
+    deps_(std::move(deps)) {
   auto n = std::max<std::size_t>(1, settings_.io_threads);
   for (std::size_t i = 0; i < n; ++i) {
     workers_.push_back(std::make_unique<io_worker>(i));
@@ -73,6 +73,12 @@ server::~server() {
 }
 
 uint16_t server::start() {
+  // Keys and certificates load here, before listening: a bad file stops start-up with its
+  // option named, and the server stays safe to stop and destroy.
+  auth_ = std::make_unique<authenticator>(settings_.auth);
+  if (settings_.tls.enabled()) {
+    tls_ = make_tls_context(settings_.tls);
+  }
   auto ep = parse_endpoint(settings_.listen);
   acceptor_ = std::make_unique<tcp::acceptor>(workers_[0]->context());
   boost::system::error_code ec;
@@ -93,8 +99,9 @@ uint16_t server::start() {
     w->start(sweep_interval(settings_.websocket));
   }
   asio::post(workers_[0]->context(), [this] { do_accept(); });
-  spdlog::info("[{}] listening on {}:{} with {} I/O threads", settings_.node_name,
-               ep.address().to_string(), port_, workers_.size());
+  spdlog::info("[{}] listening on {}:{} ({}) with {} I/O threads", settings_.node_name,
+               ep.address().to_string(), port_, tls_ ? "https and wss" : "http and ws",
+               workers_.size());
   return port_;
 }
 
@@ -149,7 +156,8 @@ upgrade_context server::upgrade_state(const std::string& ip) {
 }
 
 void server::open_connection(tcp::socket socket, io_worker& worker, upgrade_plan plan,
-                             std::string initial, std::string peer) {
+                             std::string initial, std::string peer,
+                             std::unique_ptr<tls_transport> tls) {
   ws_options opts;
   opts.mode = plan.mode;
   opts.format = plan.format;
@@ -163,9 +171,10 @@ void server::open_connection(tcp::socket socket, io_worker& worker, upgrade_plan
   opts.messages_per_minute = deps_.ctx.settings->limits.messages_per_minute;
   opts.stats = deps_.ctx.stats;
   opts.node_name = settings_.node_name;
-  opts.peer = std::move(peer);
+  opts.peer = peer;
   auto handshake = handshake_response(plan);
-  auto conn = std::make_shared<ws_connection>(std::move(socket), worker, std::move(opts));
+  auto conn = std::make_shared<ws_connection>(std::move(socket), worker, std::move(opts),
+                                              std::move(tls));
   caf::actor session;
   if (plan.mode == ws_mode::session) {
     actors::session_config cfg;
@@ -176,6 +185,7 @@ void server::open_connection(tcp::socket socket, io_worker& worker, upgrade_plan
     cfg.registry = deps_.registry;
     cfg.tracker = deps_.tracker;
     cfg.resume = make_resume(cfg.id);
+    cfg.peer = peer;
     if (auth_->has_keys()) {
       cfg.verify = [auth = auth_.get()](const std::string& token, std::string& error) {
         auto r = auth->verify(token);

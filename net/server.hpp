@@ -20,6 +20,7 @@
 #include "net/http_types.hpp"
 #include "net/io_worker.hpp"
 #include "net/settings.hpp"
+#include "net/tls.hpp"
 #include "net/upgrade.hpp"
 
 namespace plexus::net {
@@ -46,8 +47,9 @@ public:
     return routes_;
   }
 
-  /// Binds `settings.listen` (port 0 picks a free one), starts the workers and accepts.
-  /// Returns the bound port. Throws std::runtime_error naming `node.listen` on failure.
+  /// Loads the token keys and the TLS certificate, binds `settings.listen` (port 0 picks a
+  /// free one), starts the workers and accepts. Returns the bound port. Throws
+  /// std::runtime_error naming the option (`node.listen`, `auth.jwt_*`, `tls.*`) on failure.
   uint16_t start();
 
   /// Stops accepting, closes every connection with 1001 (after what is queued), waits
@@ -89,9 +91,15 @@ public:
 
   /// Counts a new connection from `ip`; false when over connections_per_ip_per_second.
   bool admit_ip(const std::string& ip);
-  /// Turns an accepted plan into a live connection (on `worker`'s thread).
+  /// Turns an accepted plan into a live connection (on `worker`'s thread); over TLS the
+  /// connection lives in `tls` and `socket` is unused.
   void open_connection(boost::asio::ip::tcp::socket socket, io_worker& worker,
-                       upgrade_plan plan, std::string initial, std::string peer);
+                       upgrade_plan plan, std::string initial, std::string peer,
+                       std::unique_ptr<tls_transport> tls);
+  /// The TLS context when `[tls]` is set (https and wss), else null.
+  boost::asio::ssl::context* tls_context() const {
+    return tls_.get();
+  }
   /// Everything plan_upgrade needs about this node right now.
   upgrade_context upgrade_state(const std::string& ip);
 
@@ -101,6 +109,7 @@ private:
   server_settings settings_;
   server_deps deps_;
   std::unique_ptr<authenticator> auth_;
+  std::unique_ptr<boost::asio::ssl::context> tls_;
   route_table routes_;
   std::vector<std::unique_ptr<io_worker>> workers_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;

@@ -15,6 +15,7 @@
 #include "actors/messages.hpp"
 #include "actors/server_frames.hpp"
 #include "net/io_worker.hpp"
+#include "net/tls.hpp"
 
 namespace plexus::net {
 
@@ -57,16 +58,23 @@ actors::rejection rejection_for_close(uint16_t code) {
 
 } // namespace
 
-ws_connection::ws_connection(tcp::socket socket, io_worker& worker, ws_options opts)
+ws_connection::ws_connection(tcp::socket socket, io_worker& worker, ws_options opts,
+                             std::unique_ptr<tls_transport> tls)
   : socket_(std::move(socket)),
     worker_(worker),
     opts_(std::move(opts)),
     reader_(opts_.reader),
     limiter_(opts_.messages_per_minute),
-    last_rx_(clock_type::now()) {
-  boost::system::error_code ec;
-  socket_.non_blocking(true, ec);
-  socket_.set_option(tcp::no_delay(true), ec);
+    last_rx_(clock_type::now()),
+    tls_(std::move(tls)) {
+  if (tls_) {
+    tls_->set_no_delay();
+    tls_in_.resize(tls_read_buffer_size);
+  } else {
+    boost::system::error_code ec;
+    socket_.non_blocking(true, ec);
+    socket_.set_option(tcp::no_delay(true), ec);
+  }
   opts_.stats->connections.fetch_add(1, std::memory_order_relaxed);
   opts_.stats->connections_total.fetch_add(1, std::memory_order_relaxed);
 }
@@ -94,6 +102,10 @@ void ws_connection::start(std::string handshake, std::string initial, caf::actor
 // -- inbound ------------------------------------------------------------------------------
 
 void ws_connection::wait_readable() {
+  if (tls_) {
+    read_tls();
+    return;
+  }
   socket_.async_wait(tcp::socket::wait_read,
                      [self = shared_from_this()](const boost::system::error_code& ec) {
                        if (self->state_ == state::closed) {
@@ -158,9 +170,16 @@ void ws_connection::handle_message(bool text, std::string_view payload) {
   auto own = actors::encodings::only(opts_.format);
   switch (limiter_.take()) {
     case actors::rate_verdict::allow:
+      rate_limit_logged_ = false;
       break;
     case actors::rate_verdict::reject:
       stats.reject(actors::rejection::rate_limited);
+      if (!rate_limit_logged_) {
+        // Once per burst: a flood must not turn into a flood of log lines.
+        rate_limit_logged_ = true;
+        spdlog::info("[{}] {} rate limited: over {} messages per minute", opts_.node_name,
+                     opts_.peer, opts_.messages_per_minute);
+      }
       push(actors::make_error(std::nullopt, actors::errc::rate_limited,
                               "rate limit of " + std::to_string(opts_.messages_per_minute)
                                 + " messages per minute exceeded",
@@ -177,6 +196,8 @@ void ws_connection::handle_message(bool text, std::string_view payload) {
   auto decoded = actors::decode_client_frame(fmt, payload);
   if (auto* err = std::get_if<actors::decode_error>(&decoded)) {
     stats.reject(actors::rejection_for(err->code));
+    spdlog::info("[{}] {} frame refused ({}): {}", opts_.node_name, opts_.peer,
+                 actors::to_string(err->code), err->message);
     push(actors::make_error(err->id, err->code, err->message, own),
          actors::slow_consumer_policy::disconnect);
     return;
@@ -252,15 +273,28 @@ bool ws_connection::push(const actors::frame_ptr& f, actors::slow_consumer_polic
       request_flush();
       return false;
     }
-    // drop_oldest, or conflate without an older value of this key to replace.
-    opts_.stats->slow_consumers_total.fetch_add(1, std::memory_order_relaxed);
-    std::size_t drop = 0;
-    while (drop < queue_.size() && queued_bytes_ + size > limit) {
-      bool c = false;
-      queued_bytes_ -= queue_[drop].f->payload_for(opts_.format, deflate(), c).size();
-      ++drop;
+    if (policy == slow_consumer_policy::conflate && f->conflate_key != 0) {
+      // The newest value of a key replaces the queued one in place; a key not queued yet
+      // is appended even past the limit, so the latest value of every key is kept. The
+      // queue is bounded by the limit plus one frame per subscribed channel.
+      for (auto& item : queue_) {
+        if (item.f->conflate_key == f->conflate_key) {
+          bool c = false;
+          queued_bytes_ -= item.f->payload_for(opts_.format, deflate(), c).size();
+          queued_bytes_ += size;
+          item.f = f;
+          return true;
+        }
+      }
+    } else {
+      std::size_t drop = 0;
+      while (drop < queue_.size() && queued_bytes_ + size > limit) {
+        bool c = false;
+        queued_bytes_ -= queue_[drop].f->payload_for(opts_.format, deflate(), c).size();
+        ++drop;
+      }
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(drop));
     }
-    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(drop));
   }
   auto op = opts_.format == actors::wire_format::json ? ws::opcode::text : ws::opcode::binary;
   queue_.push_back(out_item{f, op, false});
@@ -359,6 +393,9 @@ void ws_connection::flush() {
 }
 
 bool ws_connection::write_some_items() {
+  if (tls_) {
+    return write_tls();
+  }
   thread_local std::vector<iovec> iov;
   thread_local std::vector<uint8_t> scratch;
   if (scratch.size() < scratch_capacity) {
@@ -477,9 +514,13 @@ void ws_connection::finish_close() {
     return;
   }
   state_ = state::closed;
-  boost::system::error_code ec;
-  socket_.shutdown(tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  if (tls_) {
+    tls_->close();
+  } else {
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+  }
   {
     std::lock_guard<std::mutex> guard{mu_};
     accepting_ = false;

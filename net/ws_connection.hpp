@@ -21,6 +21,7 @@
 namespace plexus::net {
 
 class io_worker;
+class tls_transport;
 
 /// What a connection is for.
 enum class ws_mode : uint8_t {
@@ -48,17 +49,28 @@ struct ws_options {
 /// each frame's header built on the fly (server frames are unmasked, so every subscriber
 /// gets the same payload bytes).
 ///
+/// Over TLS (a `tls_transport` given at construction) the same queues feed a second,
+/// asynchronous path: reads go through the SSL stream into a per-connection buffer, and
+/// each write coalesces the queued frames into one buffer for SSL_write. The plain path
+/// only tests a pointer per readiness event.
+///
 /// States:
 ///
 ///   open --(we close: error, slow consumer, shutdown)--> closing: close frame queued
 ///   open --(peer's close frame)--> close echoed --> closed
 ///   closing --(peer's close or EOF, or close_timeout)--> closed
 ///   any --(socket error, heartbeat timeout)--> closed
+/// TLS records carry at most 16 KiB, so one record per read fits; kept per connection
+/// because a TLS read completes later, unlike the plain path's synchronous read.
+constexpr std::size_t tls_read_buffer_size = 16 * 1024;
+
 class ws_connection : public actors::outbox,
                       public ws::reader_handler,
                       public std::enable_shared_from_this<ws_connection> {
 public:
-  ws_connection(boost::asio::ip::tcp::socket socket, io_worker& worker, ws_options opts);
+  /// `tls` set: the connection is read and written through it, and `socket` is unused.
+  ws_connection(boost::asio::ip::tcp::socket socket, io_worker& worker, ws_options opts,
+                std::unique_ptr<tls_transport> tls);
   ~ws_connection() override;
 
   /// Starts reading; `handshake` (the 101 response) is written first and `initial` holds
@@ -118,6 +130,8 @@ private:
   void request_flush(); // with mu_ held
   void wait_writable();
   bool write_some_items();
+  void read_tls();
+  bool write_tls();
   void finish_close();
   void count_out(std::size_t bytes);
 
@@ -149,6 +163,14 @@ private:
   std::chrono::steady_clock::time_point ping_sent_{};
   std::chrono::steady_clock::time_point close_deadline_{};
   bool ping_outstanding_ = false;
+  bool rate_limit_logged_ = false; // this burst over the limit was logged
+
+  // TLS only (worker thread): the stream, its read buffer, and the write in flight.
+  std::unique_ptr<tls_transport> tls_;
+  std::vector<uint8_t> tls_in_;
+  std::string tls_out_;
+  std::size_t tls_next_ = 0;      // first item of writing_ not yet in a TLS write
+  bool tls_batch_done_ = false;   // every item of writing_ is on the wire
 };
 
 } // namespace plexus::net

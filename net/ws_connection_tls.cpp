@@ -1,0 +1,86 @@
+// The TLS path of ws_connection: reads and writes through the SSL stream of a
+// tls_transport. Same queues and state machine as the plain path in ws_connection.cpp.
+#include <boost/system/error_code.hpp>
+
+#include "net/tls.hpp"
+#include "net/ws_connection.hpp"
+
+namespace plexus::net {
+
+namespace {
+
+/// Frames coalesced into one TLS write: a few records, bounded so one connection's burst
+/// does not hold a large buffer.
+constexpr std::size_t tls_write_chunk = 64 * 1024;
+
+} // namespace
+
+void ws_connection::read_tls() {
+  tls_->async_read_some(tls_in_.data(), tls_in_.size(),
+                        [self = shared_from_this()](const boost::system::error_code& ec,
+                                                    std::size_t n) {
+                          if (self->state_ == state::closed) {
+                            return;
+                          }
+                          if (ec || n == 0) {
+                            self->finish_close(); // EOF, reset or a TLS alert
+                            return;
+                          }
+                          self->last_rx_ = std::chrono::steady_clock::now();
+                          self->ping_outstanding_ = false;
+                          if (!self->reader_.finished()) {
+                            self->reader_.feed(self->tls_in_.data(), n, *self);
+                          }
+                          if (self->state_ != state::closed) {
+                            self->read_tls();
+                          }
+                        });
+}
+
+bool ws_connection::write_tls() {
+  if (tls_batch_done_) {
+    tls_batch_done_ = false;
+    tls_next_ = 0;
+    return true;
+  }
+  // The frames are copied next to their headers: SSL_write encrypts one contiguous buffer
+  // into records anyway, and the copy frees the write from the frames' lifetimes.
+  tls_out_.clear();
+  while (tls_next_ < writing_.size() && tls_out_.size() < tls_write_chunk) {
+    const auto& item = writing_[tls_next_++];
+    if (item.raw) {
+      tls_out_ += item.f->json;
+      continue;
+    }
+    bool compressed = false;
+    const std::string* payload = &item.f->json;
+    if (item.op == ws::opcode::text || item.op == ws::opcode::binary) {
+      payload = &item.f->payload_for(opts_.format, deflate(), compressed);
+    }
+    uint8_t header[ws::max_server_header];
+    auto hlen = ws::write_header(header, item.op, true, compressed, payload->size());
+    tls_out_.append(reinterpret_cast<const char*>(header), hlen);
+    tls_out_ += *payload;
+  }
+  write_waiting_ = true;
+  tls_->async_write(reinterpret_cast<const uint8_t*>(tls_out_.data()), tls_out_.size(),
+                    [self = shared_from_this()](const boost::system::error_code& ec,
+                                                std::size_t n) {
+                      self->write_waiting_ = false;
+                      if (self->state_ == state::closed) {
+                        return;
+                      }
+                      if (ec) {
+                        self->finish_close();
+                        return;
+                      }
+                      self->count_out(n);
+                      if (self->tls_next_ >= self->writing_.size()) {
+                        self->tls_batch_done_ = true;
+                      }
+                      self->flush();
+                    });
+  return false;
+}
+
+} // namespace plexus::net
