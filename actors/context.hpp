@@ -4,6 +4,8 @@
 #include <functional>
 #include <memory>
 
+#include <caf/actor.hpp>
+
 #include "actors/metrics.hpp"
 #include "actors/settings.hpp"
 
@@ -14,6 +16,9 @@ namespace plexus::actors {
 struct context {
   std::shared_ptr<const domain_settings> settings;
   std::shared_ptr<metrics> stats;
+  /// Receives a `hook_event` for every connect, disconnect, join, leave and client publish
+  /// when the embedder registered hooks; null otherwise (then nothing is sent).
+  caf::actor events;
   /// Where rooms, the presence tracker and sessions read the time they keep (history TTL,
   /// heartbeats, stale sweeps). Empty = std::chrono::steady_clock::now; tests install the
   /// testing scheduler's clock, so kept timestamps and timers move together.

@@ -97,8 +97,20 @@ struct presence_event {
   member who;
 };
 
+/// What a session tells the embedder's hooks (context::events).
+struct hook_event {
+  enum class kind : uint8_t { connect, disconnect, join, leave, message } what = kind::connect;
+  std::string user;
+  std::string session;
+  std::string channel;    // join, leave, message
+  payload data;           // message
+  uint64_t offset = 0;    // message
+};
+
 } // namespace plexus::actors
 
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(plexus::actors::hook_event)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(plexus::actors::frame_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(plexus::actors::client_message)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(plexus::actors::subscribe_args)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(plexus::actors::subscribe_reply)

@@ -54,6 +54,7 @@ void subscribe(self_ptr self, std::optional<int64_t> id, subscribe_request& req)
     .then(
       [self, channel, presence](const subscribe_reply&) {
         auto& st = self->state;
+        st.emit(hook_event::kind::join, channel);
         if (presence && st.subscriptions.count(channel) > 0) {
           self->send(st.cfg.tracker, join_atom::value, channel, st.as_member());
         }
@@ -75,6 +76,7 @@ void unsubscribe(self_ptr self, std::optional<int64_t> id, const unsubscribe_req
     self->send(st.cfg.tracker, leave_atom::value, req.channel);
   }
   st.subscriptions.erase(i);
+  st.emit(hook_event::kind::leave, req.channel);
   self->request(st.cfg.registry, timeout_of(st), unsubscribe_atom::value, req.channel)
     .then(
       [self, id](bool) {
@@ -97,11 +99,19 @@ void publish(self_ptr self, std::optional<int64_t> id, publish_request& req) {
     return st.reply_error(id, errc::permission_denied,
                           "publishing to '" + req.channel + "' requires a subscription");
   }
+  std::optional<payload> copy;
+  if (st.cfg.ctx.events) {
+    copy = req.data; // only embedders that registered hooks pay for this copy
+  }
+  auto channel = req.channel;
   publish_args args{std::move(req.channel), std::move(req.data), st.cfg.who.user,
                     self->address(), false, clock::now()};
   self->request(st.cfg.registry, timeout_of(st), publish_atom::value, std::move(args))
     .then(
-      [self, id](uint64_t offset) {
+      [self, id, channel, copy = std::move(copy)](uint64_t offset) mutable {
+        if (copy) {
+          self->state.emit(hook_event::kind::message, channel, std::move(*copy), offset);
+        }
         if (id) {
           self->state.reply(make_ack(*id, offset, own_format(self->state)));
         }
@@ -207,6 +217,14 @@ member session_state::as_member() const {
   return member{cfg.who.user, cfg.id, cfg.ctx.settings->node_name, status, meta};
 }
 
+void session_state::emit(hook_event::kind what, const std::string& channel, payload data,
+                         uint64_t offset) {
+  if (cfg.ctx.events) {
+    self->send(cfg.ctx.events,
+               hook_event{what, cfg.who.user, cfg.id, channel, std::move(data), offset});
+  }
+}
+
 void session_state::heartbeat() {
   // Presence liveness needs one heartbeat per interval, not one per frame.
   auto now = cfg.ctx.now();
@@ -240,6 +258,13 @@ caf::behavior session_actor(caf::stateful_actor<session_state>* self, session_co
                                      st.cfg.resume},
                         own_format(st)));
   st.schedule_expiry();
+  if (st.cfg.ctx.events) {
+    st.emit(hook_event::kind::connect, {});
+    // The state is gone when attached functors run: capture what the event needs.
+    self->attach_functor([events = st.cfg.ctx.events, user = st.cfg.who.user, id = st.cfg.id] {
+      caf::anon_send(events, hook_event{hook_event::kind::disconnect, user, id, {}, {}, 0});
+    });
+  }
   if (!st.cfg.who.anonymous) {
     // Personal channel: only this user may subscribe, and is subscribed from the start.
     subscribe_request personal{"user:" + st.cfg.who.user, std::nullopt, std::nullopt};

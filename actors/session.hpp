@@ -66,6 +66,9 @@ struct session_state {
   void reply_error(std::optional<int64_t> id, errc code, const std::string& message);
   member as_member() const;
   void heartbeat();
+  /// Tells the embedder's hooks (when registered) about this session.
+  void emit(hook_event::kind what, const std::string& channel, payload data = {},
+            uint64_t offset = 0);
   void schedule_expiry();
 };
 

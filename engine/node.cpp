@@ -1,6 +1,9 @@
 #include "engine/node.hpp"
 
+#include <atomic>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include <caf/actor_registry.hpp>
 #include <caf/actor_system_config.hpp>
@@ -12,7 +15,11 @@
 
 #include "actors/presence_tracker.hpp"
 #include "actors/registry.hpp"
+#include "engine/cluster_node.hpp"
+#include "engine/cluster_routes.hpp"
 #include "net/server.hpp"
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(plexus::engine::node_event)
 
 namespace plexus::engine {
 
@@ -62,6 +69,21 @@ net::server_settings server_settings_of(const config& cfg, const std::string& na
   return s;
 }
 
+/// Turns member events into the hooks' node_event (engine/hooks.hpp) for `hook_actor`.
+std::function<void(const cluster::member_event&)> node_change_forwarder(caf::actor hook_actor) {
+  if (!hook_actor) {
+    return {};
+  }
+  return [hook_actor](const cluster::member_event& ev) {
+    node_event e;
+    e.node = ev.info.name;
+    bool resumed = ev.what == cluster::member_event::kind::draining && !ev.info.draining;
+    e.state = resumed ? "up" : cluster::to_string(ev.what);
+    e.incarnation = ev.info.incarnation;
+    caf::anon_send(hook_actor, std::move(e));
+  };
+}
+
 } // namespace
 
 void release_caf_thread_state() {
@@ -76,7 +98,14 @@ struct node::impl {
   actors::context ctx;
   caf::actor registry;
   caf::actor tracker;
+  hooks user_hooks;
+  caf::actor hook_actor;
   std::unique_ptr<net::server> srv;
+  std::unique_ptr<cluster_node> cluster; // when cluster.enabled
+  std::mutex drain_mu;
+  std::thread drain_thread;
+  std::atomic<bool> draining{false};
+  std::atomic<bool> drained{false};
   bool started = false;
   bool stopped = false;
 };
@@ -100,12 +129,30 @@ uint16_t node::start() {
   d.ctx.stats = std::make_shared<actors::metrics>();
   d.sys_cfg = std::make_unique<system_config>(d.cfg.resolved_actor_threads());
   d.sys = std::make_unique<caf::actor_system>(*d.sys_cfg);
+  if (d.user_hooks.any()) {
+    d.hook_actor = spawn_hook_actor(*d.sys, std::move(d.user_hooks));
+    d.ctx.events = d.hook_actor;
+  }
   d.registry = d.sys->spawn(actors::registry_actor, d.ctx);
   d.tracker = d.sys->spawn(actors::presence_tracker_actor, d.ctx, d.registry);
+  if (d.hook_actor) {
+    caf::anon_send(d.tracker, actors::listen_atom::value, d.hook_actor);
+  }
+  if (d.cfg.cluster.enabled) {
+    // Before the server accepts anyone: rooms spawned for the first clients must already
+    // know the cluster.
+    d.cluster = std::make_unique<cluster_node>(d.cfg, d.name, *d.sys, d.ctx, d.registry,
+                                               node_change_forwarder(d.hook_actor));
+    d.cluster->start();
+  }
   net::server_deps deps{d.sys.get(), d.registry, d.tracker, d.ctx};
   d.srv = std::make_unique<net::server>(server_settings_of(d.cfg, d.name), std::move(deps));
   net::add_builtin_routes(*d.srv);
+  add_cluster_routes(*d.srv, {d.cluster.get(), [this] { return ws_url(); }, [this] { drain(); }});
   auto port = d.srv->start();
+  if (d.cluster) {
+    d.cluster->set_ws_url(ws_url());
+  }
   release_caf_thread_state();
   spdlog::info("[{}] node started: ws://{}/ws", d.name, d.cfg.node.listen);
   return port;
@@ -118,15 +165,37 @@ void node::stop(std::chrono::milliseconds grace) {
   }
   d.stopped = true;
   spdlog::info("[{}] stopping", d.name);
+  {
+    std::lock_guard<std::mutex> guard{d.drain_mu};
+    if (d.drain_thread.joinable()) {
+      d.drain_thread.join();
+    }
+  }
+  if (d.cluster) {
+    d.cluster->stop(); // the others take our rooms over while our clients close
+  }
   d.srv->stop(grace);
   caf::anon_send_exit(d.tracker, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(d.registry, caf::exit_reason::user_shutdown);
+  if (d.hook_actor) {
+    caf::anon_send_exit(d.hook_actor, caf::exit_reason::user_shutdown);
+    d.hook_actor = nullptr;
+  }
   d.srv.reset();
+  d.cluster.reset();
   d.tracker = nullptr;
   d.registry = nullptr;
   release_caf_thread_state();
   d.sys.reset(); // waits for all actors (sessions get `closed` from their connections)
   spdlog::info("[{}] stopped", d.name);
+}
+
+void node::set_hooks(hooks h) {
+  impl_->user_hooks = std::move(h);
+}
+
+caf::actor node::hook_actor() const {
+  return impl_->hook_actor;
 }
 
 const std::string& node::name() const {
@@ -138,9 +207,29 @@ uint16_t node::port() const {
 }
 
 std::string node::ws_url() const {
-  auto listen = impl_->cfg.node.listen;
-  auto host = listen.substr(0, listen.rfind(':'));
-  return "ws://" + host + ":" + std::to_string(port()) + "/ws";
+  return public_ws_url(impl_->cfg, port());
+}
+
+void node::drain() {
+  auto& d = *impl_;
+  std::lock_guard<std::mutex> guard{d.drain_mu};
+  if (!d.started || d.stopped || d.draining.exchange(true)) {
+    return;
+  }
+  d.drain_thread = std::thread([&d] {
+    run_drain(*d.srv, d.cluster.get(), *d.ctx.stats, d.name,
+              std::chrono::seconds(d.cfg.cluster.drain_grace_s));
+    d.drained.store(true);
+    release_caf_thread_state();
+  });
+}
+
+bool node::drained() const {
+  return impl_->drained.load();
+}
+
+caf::actor node::cluster_router() const {
+  return impl_->cluster ? impl_->cluster->router() : caf::actor{};
 }
 
 const config& node::settings() const {

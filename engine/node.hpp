@@ -10,6 +10,7 @@
 
 #include "actors/metrics.hpp"
 #include "engine/config.hpp"
+#include "engine/hooks.hpp"
 
 namespace plexus::net {
 class server;
@@ -32,6 +33,9 @@ public:
   node(const node&) = delete;
   node& operator=(const node&) = delete;
 
+  /// Registers the host's callbacks (before start()). See engine/hooks.hpp.
+  void set_hooks(hooks h);
+
   /// Starts everything and returns the bound HTTP port.
   uint16_t start();
 
@@ -39,6 +43,17 @@ public:
   /// wait up to `grace` for clients to finish the close handshake, stop all actors.
   /// Idempotent.
   void stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
+
+  /// Starts a graceful drain and returns at once: upgrades are refused (503 with another
+  /// node's URL), /readyz answers 503, rooms move to their next owners (cluster), then every
+  /// client gets `reconnect` (another node's URL, jittered after_ms) and a 4010 close.
+  /// drained() turns true once no client is left or cluster.drain_grace_s passed; the
+  /// host then calls stop(). Idempotent.
+  void drain();
+  bool drained() const;
+  /// The cluster router (null unless cluster.enabled): `(listen_atom, actor)` delivers
+  /// cluster::member_event to an embedder's actor.
+  caf::actor cluster_router() const;
 
   const std::string& name() const;
   uint16_t port() const;
@@ -52,6 +67,9 @@ public:
   /// The node's presence tracker; `(listen_atom, actor)` subscribes to presence events.
   caf::actor tracker() const;
   actors::metrics& stats();
+  /// The actor running the hooks (null when none are registered); the cluster sends it
+  /// node_event.
+  caf::actor hook_actor() const;
   net::server& server();
 
 private:

@@ -252,19 +252,11 @@ bool ws_connection::push(const actors::frame_ptr& f, actors::slow_consumer_polic
   auto limit = opts_.settings->send_queue_limit_bytes;
   if (queued_bytes_ + size > limit && !queue_.empty()) {
     using actors::slow_consumer_policy;
-    if (policy == slow_consumer_policy::conflate && f->conflate_key != 0) {
-      for (auto& item : queue_) {
-        if (item.f->conflate_key == f->conflate_key) {
-          bool c = false;
-          queued_bytes_ -= item.f->payload_for(opts_.format, deflate(), c).size();
-          queued_bytes_ += size;
-          item.f = f; // the newest value replaces the stale one in place
-          return true;
-        }
-      }
+    if (!lagging_) {
+      lagging_ = true; // counted once per episode; flush() clears it when the queue drains
+      opts_.stats->slow_consumers_total.fetch_add(1, std::memory_order_relaxed);
     }
     if (policy == slow_consumer_policy::disconnect) {
-      opts_.stats->slow_consumers_total.fetch_add(1, std::memory_order_relaxed);
       accepting_ = false;
       queue_.clear();
       queued_bytes_ = 0;
@@ -274,18 +266,18 @@ bool ws_connection::push(const actors::frame_ptr& f, actors::slow_consumer_polic
       return false;
     }
     if (policy == slow_consumer_policy::conflate && f->conflate_key != 0) {
-      // The newest value of a key replaces the queued one in place; a key not queued yet
-      // is appended even past the limit, so the latest value of every key is kept. The
-      // queue is bounded by the limit plus one frame per subscribed channel.
-      for (auto& item : queue_) {
-        if (item.f->conflate_key == f->conflate_key) {
-          bool c = false;
-          queued_bytes_ -= item.f->payload_for(opts_.format, deflate(), c).size();
-          queued_bytes_ += size;
-          item.f = f;
-          return true;
+      // Older queued values of this key go; the newest is appended, even past the limit,
+      // so the latest value of every key is kept and arrives last. The queue is bounded by
+      // the limit plus one frame per subscribed channel.
+      auto stale = std::remove_if(queue_.begin(), queue_.end(), [&](const out_item& item) {
+        if (item.f->conflate_key != f->conflate_key) {
+          return false;
         }
-      }
+        bool c = false;
+        queued_bytes_ -= item.f->payload_for(opts_.format, deflate(), c).size();
+        return true;
+      });
+      queue_.erase(stale, queue_.end());
     } else {
       std::size_t drop = 0;
       while (drop < queue_.size() && queued_bytes_ + size > limit) {
@@ -361,6 +353,7 @@ void ws_connection::flush() {
         queued_bytes_ = 0;
       }
       if (writing_.empty()) {
+        lagging_ = false;
         if (!close_after_queue_ || close_sent_) {
           flush_requested_ = false;
           return;

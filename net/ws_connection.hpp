@@ -147,6 +147,7 @@ private:
   std::vector<out_item> queue_;
   std::vector<out_item> control_; // pongs, pings, close: ahead of queued data
   std::size_t queued_bytes_ = 0;
+  bool lagging_ = false; // over the queue limit since the queue last drained
   bool flush_requested_ = false;
   bool accepting_ = true;          // false once closing: pushes are refused
   bool close_after_queue_ = false; // a close frame waits behind queue_
