@@ -194,7 +194,7 @@ private:
     }
     if (ec) {
       transport_end e = base_end("upgrade: " + ec.message());
-      if (ec == websocket::error::upgrade_declined || res_.result_int() != 0) {
+      if (ec == websocket::error::upgrade_declined) {
         e.http_status = static_cast<int>(res_.result_int());
         e.retry_after = std::string(res_[http::field::retry_after]);
         e.alternate = std::string(res_["X-Plexus-Alternate"]);

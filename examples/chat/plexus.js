@@ -283,7 +283,8 @@ export class Plexus {
     const r = this.options.reconnect;
     const terminal = this.options.terminalCloseCodes.includes(ev.code)
       && !(ev.code === 4001 && this.options.tokenProvider);
-    if (terminal || r.strategy === 'none' || (r.maxAttempts > 0 && this._attempts >= r.maxAttempts)) {
+    const exhausted = r.maxAttempts > 0 && this._attempts >= r.maxAttempts;
+    if (terminal || r.strategy === 'none' || exhausted) {
       this._emit('disconnect', info);
       this._started = false;
       clearInterval(this._timer);

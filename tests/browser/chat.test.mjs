@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
 const CHROMIUM = process.env.PLEXUS_CHROMIUM || '/usr/bin/chromium';
-const binary = process.argv[2] || process.env.PLEXUS_BINARY || path.join(repo, 'build/engine/plexus');
+const binary = process.argv[2] || process.env.PLEXUS_BINARY
+  || path.join(repo, 'build/engine/plexus');
 const buildDir = process.env.PLEXUS_BUILD_DIR || path.resolve(path.dirname(binary), '..');
 const WAIT = 15000; // any single expectation
 const TOTAL = 150000; // the whole test
