@@ -1,5 +1,7 @@
 #include "engine/config.hpp"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <thread>
 
@@ -11,9 +13,20 @@ namespace plexus::engine {
 
 namespace {
 
-std::size_t or_cores(std::size_t n) {
+/// Cores this process may run on: a node pinned with taskset or a cgroup cpuset should
+/// not start more threads than it has cores (they would only preempt each other).
+std::size_t usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    return std::max(1, CPU_COUNT(&set));
+  }
   // hardware_concurrency() may return 0 when it cannot tell.
-  return n != 0 ? n : std::max(1u, std::thread::hardware_concurrency());
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+std::size_t or_cores(std::size_t n) {
+  return n != 0 ? n : usable_cores();
 }
 
 } // namespace
