@@ -67,6 +67,8 @@ void publish_route(server& srv, const http_request& req, http_responder respond)
   }
   auto bad = [&](const std::string& why) {
     srv.deps().ctx.stats->reject(actors::rejection::bad_request);
+    spdlog::info("[{}] {} {} refused (400): {}", srv.settings().node_name, req.peer_ip, req.path,
+                 why);
     respond(http_response::error(400, "bad_request", why));
   };
   thread_local simdjson::dom::parser parser;
@@ -82,6 +84,8 @@ void publish_route(server& srv, const http_request& req, http_responder respond)
   }
   if (!actors::valid_channel_name(channel)) {
     srv.deps().ctx.stats->reject(actors::rejection::invalid_channel);
+    spdlog::info("[{}] {} {} refused (400): invalid channel name", srv.settings().node_name,
+                 req.peer_ip, req.path);
     return respond(http_response::error(400, "invalid_channel", "invalid channel name"));
   }
   if (doc["data"].get(data) != simdjson::SUCCESS) {
@@ -118,6 +122,8 @@ void presence_route(server& srv, const http_request& req, http_responder respond
   auto channel = req.param("channel");
   if (!actors::valid_channel_name(channel)) {
     srv.deps().ctx.stats->reject(actors::rejection::invalid_channel);
+    spdlog::info("[{}] {} {} refused (400): invalid or missing ?channel=",
+                 srv.settings().node_name, req.peer_ip, req.path);
     return respond(http_response::error(400, "invalid_channel", "invalid or missing ?channel="));
   }
   auto registry = srv.deps().registry;

@@ -11,10 +11,10 @@
 #include <openssl/rand.h>
 
 #include <cerrno>
-#include <cstring>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -49,8 +49,8 @@ std::string read_file(const std::string& path, const char* option) {
 
 /// Secrets written with `echo` end in a newline that is not part of the key.
 std::string trim_trailing_space(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' '
-                        || s.back() == '\t')) {
+  while (!s.empty()
+         && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) {
     s.pop_back();
   }
   return s;
@@ -163,8 +163,7 @@ struct jwt_deleter {
 };
 
 double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-    .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 /// Reads an optional list-of-strings claim; false when present with another shape.
@@ -223,17 +222,15 @@ struct authenticator::impl {
 authenticator::authenticator(const auth_settings& settings) : impl_(std::make_unique<impl>()) {
   auto& s = impl_->settings;
   s = settings;
-  int sources = !s.jwt_secret.empty() + !s.jwt_secret_file.empty()
-                + !s.jwt_public_key_file.empty();
+  int sources = !s.jwt_secret.empty() + !s.jwt_secret_file.empty() + !s.jwt_public_key_file.empty();
   if (sources > 1) {
     throw std::runtime_error("auth: set at most one of auth.jwt_secret, auth.jwt_secret_file "
                              "and auth.jwt_public_key_file");
   }
   if (!s.jwt_secret.empty() || !s.jwt_secret_file.empty()) {
     const char* option = s.jwt_secret.empty() ? "auth.jwt_secret_file" : "auth.jwt_secret";
-    impl_->key = s.jwt_secret.empty()
-                   ? trim_trailing_space(read_file(s.jwt_secret_file, option))
-                   : s.jwt_secret;
+    impl_->key = s.jwt_secret.empty() ? trim_trailing_space(read_file(s.jwt_secret_file, option))
+                                      : s.jwt_secret;
     if (impl_->key.size() < min_secret_bytes) {
       throw std::runtime_error(std::string{option} + ": the HS256 key is "
                                + std::to_string(impl_->key.size()) + " bytes; at least "
@@ -301,8 +298,7 @@ auth_result authenticator::verify(std::string_view token) const {
 }
 
 auth_result authenticator::impl::check_claims(jwt_t* token) const {
-  std::unique_ptr<char, decltype(&std::free)> json{jwt_get_grants_json(token, nullptr),
-                                                   &std::free};
+  std::unique_ptr<char, decltype(&std::free)> json{jwt_get_grants_json(token, nullptr), &std::free};
   if (!json) {
     return refuse("token has no claims");
   }

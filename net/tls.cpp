@@ -49,8 +49,8 @@ std::unique_ptr<ssl::context> make_tls_context(const tls_settings& settings) {
   }
   ctx->use_private_key_file(settings.key_file, ssl::context::pem, ec);
   if (ec) {
-    throw std::runtime_error("tls.key_file: cannot load the private key from '"
-                             + settings.key_file + "': " + describe(ec));
+    throw std::runtime_error("tls.key_file: cannot load the private key from '" + settings.key_file
+                             + "': " + describe(ec));
   }
   if (SSL_CTX_check_private_key(native) != 1) {
     ERR_clear_error();
@@ -76,8 +76,9 @@ void tls_transport::async_write(const uint8_t* data, std::size_t size, handler h
 
 void tls_transport::set_no_delay() {
   boost::system::error_code ec;
-  boost::beast::get_lowest_layer(impl_->stream).socket().set_option(asio::ip::tcp::no_delay(true),
-                                                                    ec);
+  boost::beast::get_lowest_layer(impl_->stream)
+    .socket()
+    .set_option(asio::ip::tcp::no_delay(true), ec);
 }
 
 void tls_transport::close() {

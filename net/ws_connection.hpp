@@ -60,9 +60,10 @@ struct ws_options {
 ///   open --(peer's close frame)--> close echoed --> closed
 ///   closing --(peer's close or EOF, or close_timeout)--> closed
 ///   any --(socket error, heartbeat timeout)--> closed
-/// TLS records carry at most 16 KiB, so one record per read fits; kept per connection
-/// because a TLS read completes later, unlike the plain path's synchronous read.
-constexpr std::size_t tls_read_buffer_size = 16 * 1024;
+/// Decrypted bytes per TLS read. Kept per connection because a TLS read completes later,
+/// unlike the plain path's synchronous read into a per-thread buffer; small because every
+/// idle TLS connection holds it (a 16 KiB record is delivered in a few reads).
+constexpr std::size_t tls_read_buffer_size = 4 * 1024;
 
 class ws_connection : public actors::outbox,
                       public ws::reader_handler,

@@ -16,25 +16,25 @@ constexpr std::size_t tls_write_chunk = 64 * 1024;
 } // namespace
 
 void ws_connection::read_tls() {
-  tls_->async_read_some(tls_in_.data(), tls_in_.size(),
-                        [self = shared_from_this()](const boost::system::error_code& ec,
-                                                    std::size_t n) {
-                          if (self->state_ == state::closed) {
-                            return;
-                          }
-                          if (ec || n == 0) {
-                            self->finish_close(); // EOF, reset or a TLS alert
-                            return;
-                          }
-                          self->last_rx_ = std::chrono::steady_clock::now();
-                          self->ping_outstanding_ = false;
-                          if (!self->reader_.finished()) {
-                            self->reader_.feed(self->tls_in_.data(), n, *self);
-                          }
-                          if (self->state_ != state::closed) {
-                            self->read_tls();
-                          }
-                        });
+  tls_->async_read_some(
+    tls_in_.data(), tls_in_.size(),
+    [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+      if (self->state_ == state::closed) {
+        return;
+      }
+      if (ec || n == 0) {
+        self->finish_close(); // EOF, reset or a TLS alert
+        return;
+      }
+      self->last_rx_ = std::chrono::steady_clock::now();
+      self->ping_outstanding_ = false;
+      if (!self->reader_.finished()) {
+        self->reader_.feed(self->tls_in_.data(), n, *self);
+      }
+      if (self->state_ != state::closed) {
+        self->read_tls();
+      }
+    });
 }
 
 bool ws_connection::write_tls() {
@@ -63,23 +63,23 @@ bool ws_connection::write_tls() {
     tls_out_ += *payload;
   }
   write_waiting_ = true;
-  tls_->async_write(reinterpret_cast<const uint8_t*>(tls_out_.data()), tls_out_.size(),
-                    [self = shared_from_this()](const boost::system::error_code& ec,
-                                                std::size_t n) {
-                      self->write_waiting_ = false;
-                      if (self->state_ == state::closed) {
-                        return;
-                      }
-                      if (ec) {
-                        self->finish_close();
-                        return;
-                      }
-                      self->count_out(n);
-                      if (self->tls_next_ >= self->writing_.size()) {
-                        self->tls_batch_done_ = true;
-                      }
-                      self->flush();
-                    });
+  tls_->async_write(
+    reinterpret_cast<const uint8_t*>(tls_out_.data()), tls_out_.size(),
+    [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+      self->write_waiting_ = false;
+      if (self->state_ == state::closed) {
+        return;
+      }
+      if (ec) {
+        self->finish_close();
+        return;
+      }
+      self->count_out(n);
+      if (self->tls_next_ >= self->writing_.size()) {
+        self->tls_batch_done_ = true;
+      }
+      self->flush();
+    });
   return false;
 }
 

@@ -126,8 +126,8 @@ TEST(security_limits, flood_past_the_rate_limit_leaves_other_clients_on_time) {
     auto m = receiver->read_type("message", 2s);
     ASSERT_TRUE(m) << "message " << i << " did not arrive";
     EXPECT_EQ(json_raw(*m, "data"), std::to_string(i));
-    worst = std::max(worst, std::chrono::duration_cast<std::chrono::microseconds>(
-                              clock_type::now() - sent));
+    worst = std::max(
+      worst, std::chrono::duration_cast<std::chrono::microseconds>(clock_type::now() - sent));
     std::this_thread::sleep_for(50ms); // paced: 20/s is within the limit
   }
   stop = true;
@@ -196,9 +196,8 @@ TEST(security_limits, handshake_that_stalls_is_dropped) {
   EXPECT_GE(clock_type::now() - t0, 250ms) << "dropped before the timeout";
   ::close(partial);
   ::close(silent);
-  EXPECT_TRUE(wait_until(2s, [&] {
-    return n.stats().rejected_count(rejection::handshake_timeout) == 2;
-  }));
+  EXPECT_TRUE(
+    wait_until(2s, [&] { return n.stats().rejected_count(rejection::handshake_timeout) == 2; }));
   // The timeout covers the handshake only: an upgraded connection outlives it.
   auto c = n.connect();
   ASSERT_TRUE(c->open());

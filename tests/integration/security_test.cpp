@@ -124,8 +124,8 @@ TEST(security_auth, es256_node_accepts_es256_tokens) {
 
 TEST(security_auth, expired_token_is_401) {
   auto n = secure_node();
-  expect_refused(*n, bearer(token_for("alice", -120)), 401, "unauthorized",
-                 rejection::unauthorized, token_for("alice"));
+  expect_refused(*n, bearer(token_for("alice", -120)), 401, "unauthorized", rejection::unauthorized,
+                 token_for("alice"));
 }
 
 TEST(security_auth, token_without_sub_is_401) {
@@ -195,9 +195,8 @@ TEST(security_expiry, no_refresh_closes_with_4001) {
   ASSERT_TRUE(c->open());
   EXPECT_TRUE(c->read_type("refresh_required", 4s));
   EXPECT_EQ(c->wait_closed(4s), 4001);
-  EXPECT_TRUE(wait_until(2s, [&] {
-    return n->stats().rejected_count(rejection::token_expired) == 1;
-  }));
+  EXPECT_TRUE(
+    wait_until(2s, [&] { return n->stats().rejected_count(rejection::token_expired) == 1; }));
   auto good = n->connect(bearer(token_for("bob")));
   EXPECT_TRUE(good->open());
 }
@@ -261,9 +260,9 @@ TEST(security_permissions, publish_to_a_server_only_namespace_is_denied) {
   expect_error(*c, R"({"type":"publish","channel":"news:today","data":"fake","id":2})",
                "permission_denied");
   // The server itself still publishes there.
-  auto r = http_request(n->port(), "POST", "/v1/publish",
-                        R"({"channel":"news:today","data":"real"})",
-                        {{"Authorization", std::string("apikey ") + test_node::api_key}});
+  auto r
+    = http_request(n->port(), "POST", "/v1/publish", R"({"channel":"news:today","data":"real"})",
+                   {{"Authorization", std::string("apikey ") + test_node::api_key}});
   EXPECT_EQ(r.status, 200) << r.body;
   auto m = c->read_type("message");
   ASSERT_TRUE(m);
@@ -274,8 +273,7 @@ TEST(security_permissions, someone_elses_user_channel_is_denied) {
   auto n = secure_node();
   auto alice = n->connect(bearer(token_for("alice")));
   ASSERT_TRUE(alice->open());
-  expect_error(*alice, R"({"type":"subscribe","channel":"user:bob","id":1})",
-               "permission_denied");
+  expect_error(*alice, R"({"type":"subscribe","channel":"user:bob","id":1})", "permission_denied");
   expect_error(*alice, R"({"type":"publish","channel":"user:bob","data":1,"id":2})",
                "permission_denied");
   // Bob is subscribed to his own channel from the start and gets what the server sends.
@@ -291,9 +289,8 @@ TEST(security_permissions, someone_elses_user_channel_is_denied) {
 // -- origins -----------------------------------------------------------------------------
 
 TEST(security_origin, origin_not_in_the_list_is_403) {
-  auto n = secure_node([](engine::config& cfg) {
-    cfg.auth.allowed_origins = {"https://chat.example"};
-  });
+  auto n
+    = secure_node([](engine::config& cfg) { cfg.auth.allowed_origins = {"https://chat.example"}; });
   auto evil = bearer(token_for("alice"));
   evil.headers.emplace_back("Origin", "https://evil.example");
   expect_refused(*n, evil, 403, "forbidden_origin", rejection::bad_origin, token_for("alice"));

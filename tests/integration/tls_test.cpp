@@ -143,9 +143,8 @@ TEST_F(tls_fixture, plain_http_on_the_tls_port_is_dropped) {
   auto plain = ws_client::connect(n->port(), {}, 2s);
   EXPECT_FALSE(plain->open());
   EXPECT_NE(plain->answer().status, 101);
-  EXPECT_TRUE(wait_until(2s, [&] {
-    return n->stats().rejected_count(rejection::bad_upgrade) == before + 1;
-  }));
+  EXPECT_TRUE(wait_until(
+    2s, [&] { return n->stats().rejected_count(rejection::bad_upgrade) == before + 1; }));
   EXPECT_TRUE(wss(*n)->handshake_ok()) << "the node keeps serving TLS clients";
 }
 
@@ -162,9 +161,8 @@ TEST_F(tls_fixture, stalled_tls_handshake_is_dropped) {
   char c;
   EXPECT_LE(::recv(fd, &c, 1, 0), 0);
   ::close(fd);
-  EXPECT_TRUE(wait_until(2s, [&] {
-    return n->stats().rejected_count(rejection::handshake_timeout) == 1;
-  }));
+  EXPECT_TRUE(
+    wait_until(2s, [&] { return n->stats().rejected_count(rejection::handshake_timeout) == 1; }));
   // An upgraded wss connection outlives the handshake timeout.
   auto ws = wss(*n);
   EXPECT_FALSE(ws->wait_closed(600ms));
@@ -222,8 +220,8 @@ TEST_F(tls_fixture, tokens_over_wss) {
   EXPECT_FALSE(refused->upgrade("/ws"));
   EXPECT_EQ(refused->answer().status, 401);
   auto c = tls_client::connect(n->port(), cert_->cert_file);
-  ASSERT_TRUE(c->upgrade("/ws", {{"Authorization", "Bearer " + mint("HS256", secret,
-                                                                      claims("alice"))}}));
+  ASSERT_TRUE(
+    c->upgrade("/ws", {{"Authorization", "Bearer " + mint("HS256", secret, claims("alice"))}}));
   auto welcome = c->read_type("welcome");
   ASSERT_TRUE(welcome);
   EXPECT_EQ(json_string(*welcome, "user"), "alice");

@@ -151,11 +151,9 @@ TEST(auth, es256_node_accepts_es256_only) {
 TEST(auth, expiry_and_not_before_with_leeway) {
   authenticator auth{hs256_settings()}; // leeway 5 s
   expect_refused(auth, mint("HS256", secret, claims("old", -60)), "expired");
-  EXPECT_TRUE(auth.verify(mint("HS256", secret, claims("skewed", -2))).who)
-    << "within the leeway";
+  EXPECT_TRUE(auth.verify(mint("HS256", secret, claims("skewed", -2))).who) << "within the leeway";
   auto future = std::to_string(unix_now() + 120);
-  expect_refused(auth, mint("HS256", secret, claims("early", 600, R"("nbf":)" + future)),
-                 "nbf");
+  expect_refused(auth, mint("HS256", secret, claims("early", 600, R"("nbf":)" + future)), "nbf");
   auto soon = std::to_string(unix_now() + 2);
   EXPECT_TRUE(auth.verify(mint("HS256", secret, claims("soon", 600, R"("nbf":)" + soon))).who);
   auth_settings strict = hs256_settings();
@@ -176,8 +174,7 @@ TEST(auth, required_and_typed_claims) {
                  "channels");
   expect_refused(auth, mint("HS256", secret, claims("x", 600, R"("channels":["a",1])")),
                  "channels");
-  expect_refused(auth, mint("HS256", secret, claims("x", 600, R"("publish":{"a":1})")),
-                 "publish");
+  expect_refused(auth, mint("HS256", secret, claims("x", 600, R"("publish":{"a":1})")), "publish");
   expect_refused(auth, mint("HS256", secret, claims("x", 600, R"("meta":"vip")")), "meta");
 }
 
@@ -202,7 +199,8 @@ TEST(auth, random_strings_are_refused_without_crashing) {
   authenticator auth{hs256_settings()};
   std::mt19937 gen{42};
   auto good = mint("HS256", secret, claims("alice"));
-  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.";
+  static constexpr char alphabet[]
+    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.";
   for (int i = 0; i < 3000; ++i) {
     std::string t;
     if (i % 3 == 0) {

@@ -68,8 +68,7 @@ key_pair make_rsa_keys(const temp_dir& dir, const std::string& name, int bits) {
 
 key_pair make_ec_keys(const temp_dir& dir, const std::string& name, const std::string& curve) {
   key_pair k{dir.file(name + "-private.pem"), dir.file(name + "-public.pem"), {}, {}};
-  openssl("genpkey -algorithm EC -pkeyopt ec_paramgen_curve:" + curve + " -out "
-          + k.private_file);
+  openssl("genpkey -algorithm EC -pkeyopt ec_paramgen_curve:" + curve + " -out " + k.private_file);
   openssl("pkey -in " + k.private_file + " -pubout -out " + k.public_file);
   k.private_pem = read_text(k.private_file);
   k.public_pem = read_text(k.public_file);
@@ -112,8 +111,7 @@ std::string mint(const std::string& alg, const std::string& key, const std::stri
     throw std::runtime_error("jwt_add_grants_json failed for " + claims_json);
   }
   if (jwt_set_alg(token.get(), jwt_str_alg(alg.c_str()),
-                  reinterpret_cast<const unsigned char*>(key.data()),
-                  static_cast<int>(key.size()))
+                  reinterpret_cast<const unsigned char*>(key.data()), static_cast<int>(key.size()))
       != 0) {
     throw std::runtime_error("jwt_set_alg failed for " + alg);
   }
@@ -125,8 +123,8 @@ std::string mint(const std::string& alg, const std::string& key, const std::stri
 }
 
 std::string base64url(const std::string& in) {
-  static constexpr char table[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  static constexpr char table[]
+    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string out;
   std::size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
@@ -151,8 +149,7 @@ std::string base64url(const std::string& in) {
 }
 
 std::string mint_unsigned(const std::string& claims_json, const std::string& alg) {
-  return base64url(R"({"alg":")" + alg + R"(","typ":"JWT"})") + "." + base64url(claims_json)
-         + ".";
+  return base64url(R"({"alg":")" + alg + R"(","typ":"JWT"})") + "." + base64url(claims_json) + ".";
 }
 
 } // namespace plexus::test

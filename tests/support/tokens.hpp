@@ -51,8 +51,7 @@ int64_t unix_now();
 
 /// A JSON claims object: `sub` (omitted when empty), `exp` = now + exp_in_s, and `extra`
 /// members appended verbatim (e.g. R"("channels":["room:*"])").
-std::string claims(const std::string& sub, int64_t exp_in_s = 3600,
-                   const std::string& extra = {});
+std::string claims(const std::string& sub, int64_t exp_in_s = 3600, const std::string& extra = {});
 
 /// A token over `claims_json` signed with libjwt: `alg` is "HS256" (key = secret),
 /// "HS384", "RS256" or "ES256" (key = PEM private key).
