@@ -193,6 +193,20 @@ std::string metrics::render() const {
                 static_cast<unsigned long long>(cluster_messages_in_total.load()),
                 static_cast<unsigned long long>(cluster_messages_out_total.load()));
   out += line;
+  scalar(out, "plexus_cluster_messages_dropped_total", "counter",
+         "Inter-node messages dropped (peer queue full, unknown peer).",
+         cluster_messages_dropped_total);
+  scalar(out, "plexus_cluster_rooms_owned", "gauge", "Rooms this node owns.",
+         cluster_rooms_owned);
+  scalar(out, "plexus_cluster_room_moves_total", "counter",
+         "Room hand-offs sent and room state taken over from another node.",
+         cluster_room_moves_total);
+  scalar(out, "plexus_cluster_epoch_changes_total", "counter",
+         "Rooms whose stream restarted with a new epoch (clients resync).",
+         cluster_epoch_changes_total);
+  scalar(out, "plexus_cluster_stream_gaps_total", "counter",
+         "Followers that found a gap in their owner's stream and resynced.",
+         cluster_stream_gaps_total);
   return out;
 }
 

@@ -79,6 +79,12 @@ struct metrics {
   std::atomic<int64_t> cluster_members_down{0};
   std::atomic<uint64_t> cluster_messages_in_total{0};
   std::atomic<uint64_t> cluster_messages_out_total{0};
+  std::atomic<uint64_t> cluster_messages_dropped_total{0}; // peer queue full or unknown
+  std::atomic<int64_t> cluster_rooms_owned{0};
+  std::atomic<int64_t> cluster_handoffs_pending{0};
+  std::atomic<uint64_t> cluster_room_moves_total{0};    // hand-offs sent + state taken over
+  std::atomic<uint64_t> cluster_epoch_changes_total{0}; // a room's stream restarted
+  std::atomic<uint64_t> cluster_stream_gaps_total{0};   // follower had to resync
   std::array<std::atomic<uint64_t>, static_cast<std::size_t>(rejection::count_)> rejected{};
   histogram publish_latency;
 

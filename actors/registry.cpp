@@ -16,7 +16,7 @@ const char* registry_state::name = "registry";
 caf::actor& registry_state::route(const std::string& channel) {
   auto i = rooms.find(channel);
   if (i == rooms.end()) {
-    room_config cfg{channel, ctx, caf::actor_cast<caf::actor>(self), {}};
+    room_config cfg{channel, ctx, caf::actor_cast<caf::actor>(self), {}, router, view};
     auto room = self->spawn<caf::linked>(room_actor, std::move(cfg));
     self->monitor(room);
     names.emplace(room.address(), channel);
@@ -116,6 +116,11 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self, context 
         return make_error(errc::permission_denied,
                           "presence is off for channel '" + channel + "'");
       }
+      if (self->state.router) {
+        // Clustered: the members may all be on other nodes; a room here attaches to the
+        // owner to learn them (and stops again when nobody needs it).
+        return self->delegate(self->state.route(channel), a, channel);
+      }
       if (auto room = self->state.route_existing(channel)) {
         return self->delegate(*room, a, channel);
       }
@@ -150,6 +155,45 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self, context 
       st.rooms.erase(r);
     },
     [self](channels_atom) { return list_channels(self); },
+    // -- cluster ------------------------------------------------------------------------
+    [self](view_atom a, placement_ptr& view) {
+      auto& st = self->state;
+      st.router = caf::actor_cast<caf::actor>(self->current_sender());
+      st.view = view;
+      for (auto& kv : st.rooms) {
+        ++kv.second.routed;
+        self->send(kv.second.room, a, view);
+      }
+    },
+    [self](reset_atom a) {
+      for (auto& kv : self->state.rooms) {
+        ++kv.second.routed;
+        self->send(kv.second.room, a);
+      }
+    },
+    [self](remote_atom a, const std::string& from, room_wire& msg) {
+      auto& st = self->state;
+      // A member change for a room that is gone here still needs one: its sender thinks
+      // we own the room. Everything else is only for a room that exists.
+      if (msg.op == room_op::member) {
+        self->send(st.route(msg.channel), a, from, std::move(msg));
+      } else if (auto room = st.route_existing(msg.channel)) {
+        self->send(*room, a, from, std::move(msg));
+      }
+    },
+    [self](remote_req_atom a, const std::string& from,
+           room_wire& msg) -> caf::result<caf::message> {
+      auto& st = self->state;
+      if (msg.op == room_op::claim) {
+        if (auto room = st.route_existing(msg.channel)) {
+          return self->delegate(*room, a, from, std::move(msg));
+        }
+        room_wire none;
+        none.status = room_status::none;
+        return caf::make_message(std::move(none));
+      }
+      return self->delegate(st.route(msg.channel), a, from, std::move(msg));
+    },
   };
 }
 

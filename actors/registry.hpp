@@ -9,6 +9,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "actors/cluster_messages.hpp"
 #include "actors/context.hpp"
 
 namespace plexus::actors {
@@ -31,6 +32,9 @@ struct registry_state {
   context ctx;
   std::unordered_map<std::string, room_entry> rooms;
   std::unordered_map<caf::actor_addr, std::string> names; // room addr -> channel
+  /// Clustered: the router (learnt from the first view it sends) and the current view.
+  caf::actor router;
+  placement_ptr view;
 
   static const char* name;
 
@@ -40,6 +44,10 @@ struct registry_state {
   caf::actor* route_existing(const std::string& channel);
 };
 
+/// Cluster messages, besides the room traffic above:
+/// - `(view_atom, placement_ptr)` from the router: every room re-derives its role.
+/// - `(reset_atom)`: this node was declared down by the others; rooms drop their roles.
+/// - `(remote_atom | remote_req_atom, from_node, room_wire)`: delegated to the room.
 caf::behavior registry_actor(caf::stateful_actor<registry_state>* self, context ctx);
 
 } // namespace plexus::actors

@@ -93,8 +93,13 @@ void room_state::broadcast(const frame_ptr& f) {
   cfg.ctx.stats->messages_out_total.fetch_add(subs.size(), std::memory_order_relaxed);
 }
 
+bool room_state::has_local_interest() const {
+  // A clustered room mirrors other nodes' members too; only this node's keep it here.
+  return !subs.empty() || (link.clustered() ? !link.local_members.empty() : !members.empty());
+}
+
 void room_state::maybe_idle() {
-  if (!subs.empty() || !members.empty() || idle_check_scheduled) {
+  if (has_local_interest() || cluster_keeps_alive(*this) || idle_check_scheduled) {
     return;
   }
   // Linger a little before reporting, so a channel that only sees publishes (no
@@ -109,7 +114,10 @@ void room_state::maybe_idle() {
 
 void room_state::report_if_idle() {
   hist.expire(cfg.ctx.now());
-  if (subs.empty() && members.empty() && hist.empty()) {
+  // Only an owner's history keeps a room for recovery; a follower's copy is a mirror.
+  bool history_matters = !link.clustered() || link.owning != owner_phase::none;
+  if (!has_local_interest() && !cluster_keeps_alive(*this)
+      && (hist.empty() || !history_matters)) {
     self->send(cfg.registry, idle_atom::value, routed);
   } else {
     maybe_idle();
@@ -188,32 +196,53 @@ subscribe_reply handle_subscribe(room_state& st, const caf::strong_actor_ptr& se
 }
 
 caf::result<uint64_t> handle_publish(room_state& st, publish_args& args) {
-  if (!args.server) {
-    if (st.ns->publish == publish_rule::server) {
-      return make_error(errc::permission_denied,
-                        "only the server may publish in namespace '" + st.ns->name + "'");
-    }
-    if (st.ns->publish == publish_rule::subscribers && st.index.count(args.publisher) == 0) {
-      return make_error(errc::permission_denied,
-                        "publishing to '" + st.cfg.channel + "' requires a subscription");
-    }
+  if (auto refused = st.check_publish(args)) {
+    return std::move(*refused);
   }
-  auto offset = ++st.offset;
-  auto f = std::const_pointer_cast<frame>(
-    make_message(st.cfg.channel, args.data, offset, args.from, st.enc));
-  f->conflate_key = st.conflate_key;
-  frame_ptr shared = std::move(f);
-  st.broadcast(shared);
-  if (st.ns->history_size > 0) {
-    auto at = st.cfg.ctx.now();
-    st.hist.append({offset, at, std::move(args.data), std::move(args.from), shared});
-  }
+  stream_entry e;
+  e.offset = st.offset + 1;
+  e.data = std::move(args.data);
+  e.from = std::move(args.from);
+  st.commit(e, st.cfg.ctx.now());
   auto elapsed = std::chrono::duration<double>(clock::now() - args.accepted).count();
   st.cfg.ctx.stats->publish_latency.observe(elapsed);
-  return offset;
+  return e.offset;
 }
 
 } // namespace
+
+std::optional<caf::error> room_state::check_publish(const publish_args& args) const {
+  if (args.server) {
+    return std::nullopt;
+  }
+  if (ns->publish == publish_rule::server) {
+    return make_error(errc::permission_denied,
+                      "only the server may publish in namespace '" + ns->name + "'");
+  }
+  if (ns->publish == publish_rule::subscribers && index.count(args.publisher) == 0) {
+    return make_error(errc::permission_denied,
+                      "publishing to '" + cfg.channel + "' requires a subscription");
+  }
+  return std::nullopt;
+}
+
+void room_state::commit(const stream_entry& e, clock::time_point at) {
+  offset = e.offset;
+  auto f = std::const_pointer_cast<frame>(make_message(cfg.channel, e.data, e.offset, e.from, enc));
+  f->conflate_key = conflate_key;
+  frame_ptr shared = std::move(f);
+  broadcast(shared);
+  if (ns->history_size > 0) {
+    hist.append({e.offset, at, e.data, e.from, shared});
+  }
+}
+
+void room_state::announce_resync() {
+  for (const auto& s : subs) {
+    s.out->push(make_subscribed(std::nullopt, cfg.channel, offset, epoch, false,
+                                encodings::only(s.format)));
+  }
+}
 
 caf::behavior room_actor(caf::stateful_actor<room_state>* self, room_config cfg) {
   auto& st = self->state;
@@ -224,11 +253,15 @@ caf::behavior room_actor(caf::stateful_actor<room_state>* self, room_config cfg)
   st.conflate_key = std::hash<std::string>{}(st.cfg.channel) | 1;
   st.recompute_encodings();
   st.cfg.ctx.stats->rooms.fetch_add(1, std::memory_order_relaxed);
+  st.link.router = st.cfg.router;
+  st.link.view = st.cfg.view;
   self->attach_functor([stats = st.cfg.ctx.stats] {
     stats->rooms.fetch_sub(1, std::memory_order_relaxed);
   });
   self->set_down_handler([self](const caf::down_msg& dm) {
-    self->state.remove_subscriber(dm.source);
+    if (self->state.remove_subscriber(dm.source)) {
+      cluster_interest_changed(self);
+    }
   });
   self->set_default_handler([self](caf::scheduled_actor*, caf::message_view& mv) {
     spdlog::warn("[{}] room {} dropped unexpected message {}",
@@ -236,22 +269,41 @@ caf::behavior room_actor(caf::stateful_actor<room_state>* self, room_config cfg)
                  caf::to_string(mv.content()));
     return caf::drop(self, mv);
   });
+  if (st.link.clustered()) {
+    cluster_start(self);
+  }
   return {
-    [self](subscribe_atom, subscribe_args& args) -> subscribe_reply {
+    [self](subscribe_atom, subscribe_args& args) -> caf::result<subscribe_reply> {
       auto& st = self->state;
       ++st.routed;
+      if (st.link.clustered() && cluster_must_wait(self)) {
+        // The owner's offset and epoch are not known yet (claim or attach running). The
+        // sender first: making the promise takes it out of the current message.
+        auto sender = self->current_sender();
+        auto rp = self->make_response_promise<subscribe_reply>();
+        cluster_defer(st, [self, rp, sender, args]() mutable {
+          rp.deliver(handle_subscribe(self->state, sender, args));
+        });
+        return rp;
+      }
       return handle_subscribe(st, self->current_sender(), args);
     },
     [self](unsubscribe_atom, const std::string&) -> bool {
       auto& st = self->state;
       ++st.routed;
       auto removed = st.remove_subscriber(caf::actor_cast<caf::actor_addr>(self->current_sender()));
+      if (removed) {
+        cluster_interest_changed(self);
+      }
       st.maybe_idle();
       return removed;
     },
     [self](publish_atom, publish_args& args) -> caf::result<uint64_t> {
       auto& st = self->state;
       ++st.routed;
+      if (st.link.clustered()) {
+        return cluster_publish(self, args);
+      }
       auto result = handle_publish(st, args);
       st.maybe_idle();
       return result;
@@ -264,11 +316,19 @@ caf::behavior room_actor(caf::stateful_actor<room_state>* self, room_config cfg)
         return make_error(errc::permission_denied,
                           "presence is off for channel '" + st.cfg.channel + "'");
       }
+      if (st.link.clustered() && cluster_must_wait(self)) {
+        auto rp = self->make_response_promise<member_list>();
+        cluster_defer(st, [self, rp]() mutable { rp.deliver(self->state.member_snapshot()); });
+        return rp;
+      }
       return st.member_snapshot();
     },
     [self](join_atom, member_event& ev) {
       auto& st = self->state;
       ++st.routed;
+      if (st.link.clustered() && st.ns->presence) {
+        return cluster_member(self, member_change::join, ev.who);
+      }
       if (!st.ns->presence) {
         st.maybe_idle();
         return;
@@ -281,6 +341,9 @@ caf::behavior room_actor(caf::stateful_actor<room_state>* self, room_config cfg)
     [self](update_atom, member_event& ev) {
       auto& st = self->state;
       ++st.routed;
+      if (st.link.clustered() && st.ns->presence) {
+        return cluster_member(self, member_change::update, ev.who);
+      }
       auto i = st.members.find(ev.who.session);
       if (i == st.members.end()) {
         st.maybe_idle();
@@ -292,6 +355,9 @@ caf::behavior room_actor(caf::stateful_actor<room_state>* self, room_config cfg)
     [self](leave_atom, member_event& ev) {
       auto& st = self->state;
       ++st.routed;
+      if (st.link.clustered() && st.ns->presence) {
+        return cluster_member(self, member_change::leave, ev.who);
+      }
       auto i = st.members.find(ev.who.session);
       if (i == st.members.end()) {
         st.maybe_idle();
@@ -317,7 +383,30 @@ caf::behavior room_actor(caf::stateful_actor<room_state>* self, room_config cfg)
       self->state.idle_check_scheduled = false;
       self->state.report_if_idle();
     },
-    [self](stop_atom) { self->quit(); },
+    [self](stop_atom) {
+      cluster_on_stop(self);
+      self->quit();
+    },
+    // -- cluster (room_cluster.cpp) ------------------------------------------------------
+    [self](view_atom, placement_ptr& view) {
+      ++self->state.routed;
+      cluster_on_view(self, std::move(view));
+    },
+    [self](reset_atom) {
+      ++self->state.routed;
+      cluster_on_reset(self);
+    },
+    [self](remote_atom, const std::string& from, room_wire& msg) {
+      ++self->state.routed;
+      cluster_remote(self, from, msg);
+    },
+    [self](remote_req_atom, const std::string& from, room_wire& msg) -> caf::result<room_wire> {
+      ++self->state.routed;
+      return cluster_remote_request(self, from, msg);
+    },
+    [self](claim_tick_atom, uint64_t generation) { cluster_claim_tick(self, generation); },
+    [self](attach_tick_atom, uint64_t generation) { cluster_attach_tick(self, generation); },
+    [self](forward_tick_atom) { cluster_forward_tick(self); },
   };
 }
 

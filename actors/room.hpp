@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -8,6 +9,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_addr.hpp>
 #include <caf/behavior.hpp>
+#include <caf/error.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
@@ -16,6 +18,7 @@
 #include "actors/history.hpp"
 #include "actors/messages.hpp"
 #include "actors/outbox.hpp"
+#include "actors/room_cluster.hpp"
 
 namespace plexus::actors {
 
@@ -36,6 +39,10 @@ struct room_config {
   /// "" = a fresh random epoch (a new room); set when a room is recreated elsewhere with
   /// known state (cluster hand-off).
   std::string epoch;
+  /// The cluster router; null on a single node (the room then works alone).
+  caf::actor router;
+  /// The cluster as the registry saw it when spawning the room (null on a single node).
+  placement_ptr view;
 };
 
 /// State of a room actor: one per channel on its owner node.
@@ -67,6 +74,7 @@ struct room_state {
   bool count_scheduled = false;
   bool count_mode = false; // members were told counts, not lists, since the room grew
   uint64_t conflate_key = 0;
+  room_link link; // the cluster side (room_cluster.cpp)
 
   static const char* name;
 
@@ -81,6 +89,16 @@ struct room_state {
   void report_if_idle();
   void announce(const member_list& joins, const member_list& leaves, const member_list& updates);
   member_list member_snapshot() const;
+  /// True when local subscribers or local presence members need the room.
+  bool has_local_interest() const;
+  /// Checks a publish against the namespace's rule; an error when refused.
+  std::optional<caf::error> check_publish(const publish_args& args) const;
+  /// Fans a message out to local subscribers and keeps it in the history; `at` is when
+  /// its owner accepted it (history TTL). Sets `offset` to the entry's.
+  void commit(const stream_entry& e, clock::time_point at);
+  /// Pushes a fresh `subscribed` (recovered: false) to every local subscriber: the room's
+  /// epoch changed under them, so they must resync.
+  void announce_resync();
 };
 
 /// Spawns with `sys.spawn(room_actor, cfg)`.

@@ -21,10 +21,11 @@ sigset_t block_signals() {
   return set;
 }
 
-int wait_for_signal(const sigset_t& set) {
-  int sig = 0;
-  sigwait(&set, &sig);
-  return sig;
+/// The next signal, or 0 after `timeout_ms` without one.
+int wait_for_signal(const sigset_t& set, long timeout_ms) {
+  timespec ts{timeout_ms / 1000, (timeout_ms % 1000) * 1000000};
+  int sig = sigtimedwait(&set, nullptr, &ts);
+  return sig < 0 ? 0 : sig;
 }
 
 } // namespace
@@ -40,9 +41,27 @@ int main(int argc, char** argv) {
   try {
     plexus::engine::node node{cfg};
     node.start();
-    auto sig = wait_for_signal(signals);
-    spdlog::info("[{}] received {}, shutting down", node.name(),
-                 sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    bool draining = false;
+    while (true) {
+      // Polls so that a drain started over HTTP (POST /v1/drain) also ends the process.
+      auto sig = wait_for_signal(signals, 100);
+      if (sig == SIGTERM && cfg.cluster.enabled && !draining) {
+        // In a cluster, SIGTERM is a rolling restart: hand rooms and clients over first.
+        // A second SIGTERM (or SIGINT) stops at once.
+        spdlog::info("[{}] received SIGTERM, draining", node.name());
+        draining = true;
+        node.drain();
+        continue;
+      }
+      if (sig != 0) {
+        spdlog::info("[{}] received {}, shutting down", node.name(),
+                     sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        break;
+      }
+      if (node.drained()) {
+        break;
+      }
+    }
     node.stop(std::chrono::seconds(5));
   } catch (const std::exception& e) {
     spdlog::critical("plexus: {}", e.what());

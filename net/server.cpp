@@ -211,6 +211,19 @@ void server::close_all(uint16_t code, const std::string& reason) {
   }
 }
 
+void server::send_all_and_close(std::function<actors::frame_ptr()> make_frame, uint16_t code,
+                                const std::string& reason) {
+  auto make = std::make_shared<std::function<actors::frame_ptr()>>(std::move(make_frame));
+  for (auto& w : workers_) {
+    asio::post(w->context(), [wp = w.get(), make, code, reason] {
+      wp->for_each_connection([&](ws_connection& c) {
+        c.push((*make)(), actors::slow_consumer_policy::drop_oldest);
+        c.start_close(code, reason, true);
+      });
+    });
+  }
+}
+
 void server::stop(std::chrono::milliseconds grace) {
   if (stopping_.exchange(true)) {
     return;

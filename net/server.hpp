@@ -58,6 +58,11 @@ public:
 
   /// Sends `f` to every open connection, then closes each with `code` (drain).
   void close_all(uint16_t code, const std::string& reason);
+  /// Queues `make_frame()` (called once per connection, on its worker thread, so each
+  /// can differ, e.g. a jittered `reconnect`) to every open connection, then closes each
+  /// with `code` after what is queued (drain).
+  void send_all_and_close(std::function<actors::frame_ptr()> make_frame, uint16_t code,
+                          const std::string& reason);
 
   void set_draining(bool on) {
     draining_.store(on);

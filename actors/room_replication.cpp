@@ -1,0 +1,672 @@
+// The data side of a clustered room: publishes (accepted by the owner, replicated to
+// backups before they are released, forwarded by everyone else), presence changes, and
+// the messages other nodes' rooms send. Every function runs inside the room actor.
+#include <algorithm>
+
+#include <caf/event_based_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/error.hpp"
+#include "actors/room.hpp"
+#include "actors/room_cluster_detail.hpp"
+
+namespace plexus::actors {
+
+using namespace detail;
+
+namespace {
+
+// -- owner: publishes -------------------------------------------------------------------
+
+std::vector<std::string> presence_targets(const room_state& st) {
+  std::set<std::string> all(st.link.followers.begin(), st.link.followers.end());
+  all.insert(st.link.synced.begin(), st.link.synced.end());
+  return {all.begin(), all.end()};
+}
+
+/// Fans a publish out locally and to followers, then answers its publisher. Called in
+/// offset order.
+void release(room_self self, inflight_publish& p) {
+  auto& st = self->state;
+  auto& l = st.link;
+  auto now = st.cfg.ctx.now();
+  st.commit(p.entry, now);
+  remember_pid(l, p.entry.pid, p.entry.offset);
+  std::vector<std::string> targets;
+  for (const auto& f : l.followers) {
+    if (l.synced.count(f) == 0) { // backups had it from replication already
+      targets.push_back(f);
+    }
+  }
+  if (!targets.empty()) {
+    auto w = make_wire(room_op::stream, st);
+    w.epoch = st.epoch;
+    w.entry = p.entry;
+    send_to(st, std::move(targets), std::move(w));
+  }
+  auto elapsed = std::chrono::duration<double>(clock::now() - p.accepted).count();
+  st.cfg.ctx.stats->publish_latency.observe(elapsed);
+  if (p.done) {
+    p.done(p.entry.offset);
+  }
+}
+
+void release_ready(room_self self) {
+  auto& l = self->state.link;
+  while (!l.inflight.empty() && l.inflight.front().waiting.empty()) {
+    auto p = std::move(l.inflight.front());
+    l.inflight.pop_front();
+    release(self, p);
+  }
+  self->state.maybe_idle();
+}
+
+void backup_failed(room_self self, const std::string& node);
+
+void start_sync(room_self self, const std::string& node) {
+  auto& st = self->state;
+  auto snap = snapshot_of(st, true);
+  snap.durable = true;
+  snap.from_owner = true;
+  auto w = make_wire(room_op::sync, st);
+  w.snap = std::move(snap);
+  // Counted as synced at once: replicates sent after the sync reach the backup after it
+  // (one ordered connection), so they may be waited for right away.
+  st.link.synced.insert(node);
+  auto epoch = st.epoch;
+  self->request(st.link.router, request_timeout(st), peer_req_atom::value, node, std::move(w))
+    .then(
+      [self, node](room_wire& reply) {
+        if (reply.status != room_status::ok) {
+          backup_failed(self, node);
+        }
+      },
+      [self, node](caf::error&) { backup_failed(self, node); });
+}
+
+void backup_failed(room_self self, const std::string& node) {
+  auto& st = self->state;
+  auto& l = st.link;
+  if (l.synced.erase(node) == 0) {
+    return;
+  }
+  for (auto& p : l.inflight) {
+    p.waiting.erase(node);
+  }
+  release_ready(self);
+  bool still_backup = std::find(l.backups.begin(), l.backups.end(), node) != l.backups.end();
+  if (l.owning == owner_phase::owning && still_backup && l.view->is_alive(node)) {
+    spdlog::warn("[{}] room {}: backup {} lost sync, sending a snapshot", node_name(st),
+                 st.cfg.channel, node);
+    start_sync(self, node);
+  }
+}
+
+void replicate(room_self self, const inflight_publish& p) {
+  auto& st = self->state;
+  auto w = make_wire(room_op::replicate, st);
+  w.epoch = st.epoch;
+  w.entry = p.entry;
+  auto offset = p.entry.offset;
+  for (const auto& b : p.waiting) {
+    self->request(st.link.router, request_timeout(st), peer_req_atom::value, b, w)
+      .then(
+        [self, b, offset](room_wire& reply) {
+          if (reply.status != room_status::ok) {
+            return backup_failed(self, b);
+          }
+          for (auto& q : self->state.link.inflight) {
+            if (q.entry.offset == offset) {
+              q.waiting.erase(b);
+              break;
+            }
+          }
+          release_ready(self);
+        },
+        [self, b](caf::error&) { backup_failed(self, b); });
+  }
+}
+
+/// Orders one publish: assigns its offset and releases it once every backup has it.
+void accept(room_self self, payload data, std::string from, uint64_t pid,
+            std::function<void(uint64_t)> done, clock::time_point accepted) {
+  auto& l = self->state.link;
+  if (pid != 0) {
+    if (auto i = l.pids.find(pid); i != l.pids.end()) {
+      return done(i->second); // a forward retried after a failover: already stored
+    }
+    for (auto& p : l.inflight) {
+      if (p.entry.pid == pid) {
+        // Still waiting for backups: answer both when it is released.
+        auto first = std::move(p.done);
+        p.done = [first, done](uint64_t offset) mutable {
+          if (first) {
+            first(offset);
+          }
+          done(offset);
+        };
+        return;
+      }
+    }
+  }
+  inflight_publish p;
+  p.entry.offset = ++l.assigned;
+  p.entry.data = std::move(data);
+  p.entry.from = std::move(from);
+  p.entry.pid = pid;
+  p.done = std::move(done);
+  p.accepted = accepted;
+  p.waiting = l.synced;
+  if (p.waiting.empty() && l.inflight.empty()) {
+    return release(self, p);
+  }
+  replicate(self, p);
+  l.inflight.push_back(std::move(p));
+  release_ready(self);
+}
+
+// -- owner: presence --------------------------------------------------------------------
+
+void owner_change(room_self self, member_change change, const member& who) {
+  auto& st = self->state;
+  if (!apply_change(st, change, who)) {
+    return;
+  }
+  auto w = make_wire(room_op::presence, st);
+  w.pseq = ++st.link.pseq;
+  w.change = change;
+  w.who = who;
+  send_to(st, presence_targets(st), std::move(w));
+}
+
+/// `node`'s members are exactly `members` (an attaching follower's local sessions).
+void owner_replace_node(room_self self, const std::string& node, const member_list& members) {
+  auto& st = self->state;
+  std::set<std::string> keep;
+  for (const auto& m : members) {
+    keep.insert(m.session);
+  }
+  member_list gone;
+  for (const auto& kv : st.members) {
+    if (kv.second.node == node && keep.count(kv.first) == 0) {
+      gone.push_back(kv.second);
+    }
+  }
+  for (const auto& m : gone) {
+    owner_change(self, member_change::leave, m);
+  }
+  for (const auto& m : members) {
+    owner_change(self, member_change::join, m);
+  }
+}
+
+// -- non-owner --------------------------------------------------------------------------
+
+void send_forward(room_self self, uint64_t pid) {
+  auto& st = self->state;
+  auto& l = st.link;
+  auto i = l.forwards.find(pid);
+  if (i == l.forwards.end() || i->second.in_flight || l.owner.empty()) {
+    return;
+  }
+  auto& f = i->second;
+  auto w = make_wire(room_op::publish, st);
+  w.entry.data = f.data;
+  w.entry.from = f.from;
+  w.entry.pid = pid;
+  f.in_flight = true;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(f.deadline
+                                                                    - st.cfg.ctx.now());
+  auto retry = [self, pid] {
+    auto& l = self->state.link;
+    if (auto i = l.forwards.find(pid); i != l.forwards.end()) {
+      i->second.in_flight = false;
+    }
+    if (!l.forward_tick_scheduled) {
+      l.forward_tick_scheduled = true;
+      self->delayed_send(self, std::chrono::milliseconds(l.view->retry_ms),
+                         forward_tick_atom::value);
+    }
+  };
+  self
+    ->request(l.router, std::max(left, std::chrono::milliseconds(1)), peer_req_atom::value, l.owner,
+              std::move(w))
+    .then(
+      [self, pid, retry](room_wire& reply) {
+        auto& l = self->state.link;
+        auto i = l.forwards.find(pid);
+        if (i == l.forwards.end()) {
+          return;
+        }
+        if (reply.status == room_status::ok) {
+          i->second.rp.deliver(reply.offset);
+        } else if (reply.status == room_status::refused) {
+          i->second.rp.deliver(make_error(errc::permission_denied, reply.text));
+        } else {
+          return retry(); // not the owner (views converging): ask the new one
+        }
+        l.forwards.erase(i);
+        self->state.maybe_idle();
+      },
+      [retry](caf::error&) { retry(); });
+}
+
+void on_stream(room_self self, const std::string& from, room_wire& w) {
+  auto& st = self->state;
+  auto& l = st.link;
+  bool fed = l.attach == attach_phase::attached || (l.is_backup && l.backup_synced);
+  if (l.owning != owner_phase::none || from != l.owner || !fed) {
+    return; // from a former owner, or before our snapshot (which covers it)
+  }
+  if (w.epoch != st.epoch) {
+    return restart_attach(self);
+  }
+  if (w.entry.offset <= st.offset) {
+    return; // a duplicate (a snapshot overtook it)
+  }
+  if (w.entry.offset != st.offset + 1) {
+    st.cfg.ctx.stats->cluster_stream_gaps_total.fetch_add(1, std::memory_order_relaxed);
+    return restart_attach(self); // the snapshot fills the gap from the owner's history
+  }
+  st.commit(w.entry, st.cfg.ctx.now() - std::chrono::milliseconds(w.entry.age_ms));
+  remember_pid(l, w.entry.pid, w.entry.offset);
+}
+
+void on_presence(room_self self, const std::string& from, room_wire& w) {
+  auto& st = self->state;
+  auto& l = st.link;
+  if (l.owning != owner_phase::none || from != l.owner || w.pseq <= l.pseq) {
+    return;
+  }
+  if (w.pseq != l.pseq + 1 && l.attach == attach_phase::attached) {
+    restart_attach(self); // a change went missing: the snapshot carries the full list
+  }
+  l.pseq = w.pseq;
+  apply_change(st, w.change, w.who);
+}
+
+room_wire reply(room_status s) {
+  room_wire r;
+  r.op = room_op::reply;
+  r.status = s;
+  return r;
+}
+
+room_wire not_owner(const room_state& st) {
+  auto r = reply(room_status::not_owner);
+  r.text = st.link.owner;
+  return r;
+}
+
+room_wire on_replicate(room_self self, const std::string& from, room_wire& w) {
+  auto& st = self->state;
+  auto& l = st.link;
+  if (!l.backup_synced || from != l.owner || w.epoch != st.epoch) {
+    return reply(room_status::need_sync);
+  }
+  if (w.entry.offset <= st.offset) {
+    return reply(room_status::ok);
+  }
+  if (w.entry.offset != st.offset + 1) {
+    return reply(room_status::need_sync);
+  }
+  st.commit(w.entry, st.cfg.ctx.now());
+  remember_pid(l, w.entry.pid, w.entry.offset);
+  return reply(room_status::ok);
+}
+
+room_wire on_sync(room_self self, const std::string& from, room_wire& w) {
+  auto& st = self->state;
+  auto& l = st.link;
+  if (l.owning != owner_phase::none || !w.snap) {
+    return reply(room_status::refused); // our view makes us the owner: the sender is stale
+  }
+  adopt(st, *w.snap, true);
+  replace_members(st, w.snap->members);
+  l.pseq = w.snap->pseq;
+  l.weight = w.snap->weight;
+  l.owner = from;
+  l.is_backup = true;
+  l.backup_synced = true;
+  l.durable = true;
+  flush_waiting(st);
+  return reply(room_status::ok);
+}
+
+room_wire on_handoff(room_self self, const std::string& from, room_wire& w) {
+  auto& st = self->state;
+  auto& l = st.link;
+  if (!w.snap) {
+    return reply(room_status::refused);
+  }
+  if (l.owning == owner_phase::claiming) {
+    l.claim.found.emplace_back(from, std::move(*w.snap));
+    l.claim.waiting.erase(from);
+    if (l.claim.waiting.empty()) {
+      evaluate(self); // finishes the claim
+    }
+  } else if (l.owning == owner_phase::owning) {
+    auto mine = snapshot_of(st, false);
+    if (w.snap->epoch == st.epoch) {
+      adopt(st, *w.snap, true); // fills anything the claim missed
+    } else if (better(*w.snap, mine)) {
+      spdlog::warn("[{}] room {}: hand-off from {} wins over our epoch {} (partition heal)",
+                   node_name(st), st.cfg.channel, from, st.epoch);
+      adopt(st, *w.snap, true);
+      replace_members(st, w.snap->members);
+      l.weight = w.snap->weight;
+      l.assigned = st.offset;
+      auto push = make_wire(room_op::snapshot, st);
+      push.snap = snapshot_of(st, false);
+      send_to(st, std::vector<std::string>(l.followers.begin(), l.followers.end()), push);
+      auto backups = l.synced;
+      l.synced.clear();
+      for (const auto& b : backups) {
+        start_sync(self, b);
+      }
+    } else {
+      spdlog::warn("[{}] room {}: hand-off from {} (epoch {}) loses to ours", node_name(st),
+                   st.cfg.channel, from, w.snap->epoch);
+    }
+  } else if (!l.stash || better(*w.snap, *l.stash)) {
+    l.stash = std::move(*w.snap); // our view has not made us the owner yet
+  }
+  return reply(room_status::ok);
+}
+
+room_wire on_attach(room_self self, const std::string& from, room_wire& w) {
+  auto& st = self->state;
+  auto& l = st.link;
+  if (l.owning != owner_phase::owning) {
+    return not_owner(st);
+  }
+  owner_replace_node(self, from, w.members);
+  l.followers.insert(from);
+  auto r = reply(room_status::ok);
+  r.snap = snapshot_of(st, false);
+  if (w.epoch == st.epoch) {
+    auto& ring = r.snap->ring;
+    ring.erase(std::remove_if(ring.begin(), ring.end(),
+                              [&](const stream_entry& e) { return e.offset <= w.offset; }),
+               ring.end());
+  }
+  return r;
+}
+
+room_wire on_claim(room_self self) {
+  auto& st = self->state;
+  auto& l = st.link;
+  if (l.owning != owner_phase::none) {
+    return reply(room_status::wait);
+  }
+  if ((l.is_backup && l.backup_synced) || l.attach == attach_phase::attached || l.durable) {
+    auto r = reply(room_status::ok);
+    r.snap = snapshot_of(st, false);
+    r.snap->durable = l.backup_synced && l.durable;
+    return r;
+  }
+  if (l.stash) {
+    auto r = reply(room_status::ok);
+    r.snap = std::move(*l.stash);
+    l.stash.reset();
+    return r;
+  }
+  return reply(room_status::none);
+}
+
+} // namespace
+
+// -- owner, called from room_cluster.cpp ------------------------------------------------
+
+void owner_view_changed(room_self self) {
+  auto& st = self->state;
+  auto& l = st.link;
+  const auto& view = *l.view;
+  for (auto i = l.followers.begin(); i != l.followers.end();) {
+    i = view.is_alive(*i) ? std::next(i) : l.followers.erase(i);
+  }
+  member_list gone;
+  for (const auto& kv : st.members) {
+    if (kv.second.node != view.self && !view.is_alive(kv.second.node)) {
+      gone.push_back(kv.second);
+    }
+  }
+  for (const auto& m : gone) {
+    owner_change(self, member_change::leave, m);
+  }
+  update_backups(self);
+}
+
+void update_backups(room_self self) {
+  auto& st = self->state;
+  auto& l = st.link;
+  auto order = l.view->order(st.cfg.channel);
+  std::vector<std::string> next;
+  for (std::size_t i = 1; i < order.size() && i <= l.view->replicas; ++i) {
+    next.push_back(order[i]);
+  }
+  for (const auto& b : l.backups) {
+    if (std::find(next.begin(), next.end(), b) == next.end()) {
+      if (l.synced.count(b) > 0 && l.view->is_alive(b)) {
+        send_to(st, b, make_wire(room_op::drop, st));
+      }
+      l.synced.erase(b);
+      for (auto& p : l.inflight) {
+        p.waiting.erase(b);
+      }
+    }
+  }
+  l.backups = next;
+  for (const auto& b : next) {
+    if (l.synced.count(b) == 0) {
+      start_sync(self, b);
+    }
+  }
+  release_ready(self);
+}
+
+void release_all(room_self self) {
+  auto& l = self->state.link;
+  while (!l.inflight.empty()) {
+    auto p = std::move(l.inflight.front());
+    l.inflight.pop_front();
+    release(self, p);
+  }
+}
+
+void release_forwards(room_self self) {
+  auto& l = self->state.link;
+  if (l.owning != owner_phase::owning) {
+    return;
+  }
+  // This node became the owner while it waited for the old one: order them here. The
+  // publish id makes a forward the old owner (and so its backup, now us) stored count once.
+  auto forwards = std::move(l.forwards);
+  l.forwards.clear();
+  for (auto& kv : forwards) {
+    auto rp = kv.second.rp;
+    accept(
+      self, std::move(kv.second.data), std::move(kv.second.from), kv.first,
+      [rp](uint64_t offset) mutable { rp.deliver(offset); }, clock::now());
+  }
+}
+
+// -- entry points (room.cpp) ------------------------------------------------------------
+
+caf::result<uint64_t> cluster_publish(room_self self, publish_args& args) {
+  auto& st = self->state;
+  auto& l = st.link;
+  if (auto refused = st.check_publish(args)) {
+    return std::move(*refused);
+  }
+  auto rp = self->make_response_promise<uint64_t>();
+  auto done = [rp](uint64_t offset) mutable { rp.deliver(offset); };
+  if (l.owning == owner_phase::owning) {
+    accept(self, std::move(args.data), std::move(args.from), 0, done, args.accepted);
+  } else if (l.owning == owner_phase::claiming) {
+    cluster_defer(st, [self, args, done]() mutable {
+      accept(self, std::move(args.data), std::move(args.from), 0, done, args.accepted);
+    });
+  } else {
+    auto pid = random_pid();
+    pending_forward f;
+    f.data = std::move(args.data);
+    f.from = std::move(args.from);
+    f.rp = rp;
+    f.deadline = st.cfg.ctx.now() + request_timeout(st) - std::chrono::milliseconds(100);
+    l.forwards.emplace(pid, std::move(f));
+    send_forward(self, pid);
+  }
+  return rp;
+}
+
+void cluster_forward_tick(room_self self) {
+  auto& st = self->state;
+  auto& l = st.link;
+  l.forward_tick_scheduled = false;
+  if (l.owning == owner_phase::owning) {
+    return release_forwards(self);
+  }
+  auto now = st.cfg.ctx.now();
+  std::vector<uint64_t> due;
+  for (auto i = l.forwards.begin(); i != l.forwards.end();) {
+    if (now >= i->second.deadline) {
+      i->second.rp.deliver(make_error(errc::internal, "the channel's owner node is unavailable"));
+      i = l.forwards.erase(i);
+    } else {
+      due.push_back(i->first);
+      ++i;
+    }
+  }
+  if (l.owning == owner_phase::none) {
+    for (auto pid : due) {
+      send_forward(self, pid);
+    }
+  }
+  st.maybe_idle();
+}
+
+void cluster_member(room_self self, member_change change, const member& who) {
+  auto& st = self->state;
+  auto& l = st.link;
+  if (change == member_change::leave) {
+    l.local_members.erase(who.session);
+  } else if (change == member_change::join || l.local_members.count(who.session) > 0) {
+    l.local_members[who.session] = who;
+  }
+  if (l.owning == owner_phase::owning) {
+    owner_change(self, change, who);
+  } else if (l.owning == owner_phase::none) {
+    if (l.attach == attach_phase::detached) {
+      if (st.has_local_interest()) {
+        evaluate(self); // attaches, carrying the local members
+      }
+    } else {
+      auto w = make_wire(room_op::member, st);
+      w.change = change;
+      w.who = who;
+      send_to(st, l.owner, std::move(w));
+    }
+  } // claiming: the claim's end merges local_members
+  cluster_interest_changed(self);
+}
+
+void cluster_remote(room_self self, const std::string& from, room_wire& w) {
+  auto& st = self->state;
+  auto& l = st.link;
+  switch (w.op) {
+    case room_op::stream:
+      on_stream(self, from, w);
+      break;
+    case room_op::presence:
+      on_presence(self, from, w);
+      break;
+    case room_op::member:
+      if (l.owning == owner_phase::owning) {
+        owner_change(self, w.change, w.who);
+        if (l.followers.count(from) == 0 && l.synced.count(from) == 0) {
+          send_to(st, from, make_wire(room_op::reattach, st)); // it lost us (reset)
+        }
+      }
+      break;
+    case room_op::detach:
+      l.followers.erase(from);
+      break;
+    case room_op::snapshot:
+      if (l.owning == owner_phase::none && from == l.owner && w.snap) {
+        adopt(st, *w.snap, true);
+        replace_members(st, w.snap->members);
+        l.pseq = w.snap->pseq;
+      }
+      break;
+    case room_op::drop:
+      if (from == l.owner && l.owning == owner_phase::none) {
+        l.backup_synced = false;
+        l.is_backup = false;
+        l.durable = false;
+      }
+      break;
+    case room_op::reattach:
+      if (l.owning == owner_phase::none && from == l.owner
+          && l.attach != attach_phase::detached) {
+        restart_attach(self);
+      }
+      break;
+    default:
+      spdlog::warn("[{}] room {}: unexpected one-way {} from {}", node_name(st), st.cfg.channel,
+                   to_string(w.op), from);
+  }
+  st.maybe_idle();
+}
+
+caf::result<room_wire> cluster_remote_request(room_self self, const std::string& from,
+                                              room_wire& w) {
+  auto& st = self->state;
+  auto& l = st.link;
+  switch (w.op) {
+    case room_op::publish: {
+      if (l.owning == owner_phase::none) {
+        return not_owner(st);
+      }
+      auto rp = self->make_response_promise<room_wire>();
+      auto done = [rp](uint64_t offset) mutable {
+        auto r = reply(room_status::ok);
+        r.offset = offset;
+        rp.deliver(std::move(r));
+      };
+      auto go = [self, w, done]() mutable {
+        accept(self, std::move(w.entry.data), std::move(w.entry.from), w.entry.pid, done,
+               clock::now());
+      };
+      if (l.owning == owner_phase::owning) {
+        go();
+      } else {
+        cluster_defer(st, go);
+      }
+      return rp;
+    }
+    case room_op::attach:
+      if (l.owning == owner_phase::claiming) {
+        auto rp = self->make_response_promise<room_wire>();
+        cluster_defer(st, [self, rp, from, w]() mutable {
+          rp.deliver(on_attach(self, from, w));
+        });
+        return rp;
+      }
+      return on_attach(self, from, w);
+    case room_op::replicate:
+      return on_replicate(self, from, w);
+    case room_op::sync:
+      return on_sync(self, from, w);
+    case room_op::handoff:
+      return on_handoff(self, from, w);
+    case room_op::claim:
+      return on_claim(self);
+    default:
+      spdlog::warn("[{}] room {}: unexpected request {} from {}", node_name(st), st.cfg.channel,
+                   to_string(w.op), from);
+      return reply(room_status::refused);
+  }
+}
+
+} // namespace plexus::actors

@@ -1,0 +1,190 @@
+#include "engine/cluster_node.hpp"
+
+#include <openssl/crypto.h>
+
+#include <random>
+#include <thread>
+
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/server_frames.hpp"
+#include "cluster/router.hpp"
+#include "cluster/transport.hpp"
+#include "cluster/wire.hpp"
+#include "engine/node.hpp"
+#include "net/server.hpp"
+
+namespace plexus::engine {
+
+namespace {
+
+std::string host_of(const std::string& host_port) {
+  auto pos = host_port.rfind(':');
+  return pos == std::string::npos ? host_port : host_port.substr(0, pos);
+}
+
+bool wildcard(const std::string& host) {
+  return host.empty() || host == "0.0.0.0" || host == "::" || host == "[::]";
+}
+
+// Resume MACs are short: they only have to make guessing a token for another node
+// pointless, not resist offline attack.
+constexpr std::size_t resume_mac_hex = 16;
+
+} // namespace
+
+std::string public_ws_url(const config& cfg, uint16_t port) {
+  auto host = host_of(cfg.node.listen);
+  if (wildcard(host)) {
+    auto c = cfg.cluster.advertise.empty() ? cfg.cluster.bind : cfg.cluster.advertise;
+    host = host_of(c);
+  }
+  return std::string(cfg.tls.enabled() ? "wss://" : "ws://") + host + ":" + std::to_string(port)
+         + "/ws";
+}
+
+cluster_node::cluster_node(const config& cfg, std::string name, caf::actor_system& sys,
+                           actors::context ctx, caf::actor registry,
+                           std::function<void(const cluster::member_event&)> on_change)
+  : cfg_(cfg),
+    name_(std::move(name)),
+    sys_(sys),
+    ctx_(std::move(ctx)),
+    registry_(std::move(registry)),
+    on_change_(std::move(on_change)),
+    net_(std::make_shared<cluster::transport>(name_)),
+    board_(std::make_shared<cluster::board>()) {
+}
+
+cluster_node::~cluster_node() {
+  stop();
+}
+
+void cluster_node::start() {
+  const auto& c = cfg_.cluster;
+  net_->bind(c.bind);
+  cluster::router_config rc;
+  rc.settings = c;
+  rc.node_name = name_;
+  rc.control = c.advertise.empty() ? c.bind : c.advertise;
+  rc.incarnation = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count());
+  rc.max_connections = cfg_.connection_limits.max_connections;
+  rc.ctx = ctx_;
+  rc.registry = registry_;
+  rc.net = net_;
+  rc.table = board_;
+  rc.on_change = on_change_;
+  router_ = sys_.spawn(cluster::router_actor, std::move(rc));
+  net_->start(cluster::make_receiver(router_, c.secret, name_, ctx_.stats));
+  spdlog::info("[{}] cluster: control on {}, seeds [{}], replicas {}", name_, c.bind,
+               fmt::join(c.seeds, ", "), c.replicas);
+}
+
+void cluster_node::set_ws_url(const std::string& url) {
+  caf::anon_send(router_, cluster::url_atom::value, url);
+}
+
+void cluster_node::drain() {
+  caf::anon_send(router_, actors::drain_atom::value);
+}
+
+void cluster_node::stop() {
+  if (stopped_ || !router_) {
+    return;
+  }
+  stopped_ = true;
+  {
+    // Wait (briefly) until the leave announcement is queued, then give it time to leave.
+    caf::scoped_actor s{sys_};
+    s->request(router_, std::chrono::seconds(1), cluster::depart_atom::value)
+      .receive([](bool) {}, [](caf::error&) {});
+  }
+  release_caf_thread_state();
+  net_->stop(std::chrono::milliseconds(200));
+  caf::anon_send_exit(router_, caf::exit_reason::user_shutdown);
+  router_ = nullptr;
+}
+
+std::string cluster_node::make_resume(const std::string& session) const {
+  auto base = name_ + "." + session;
+  return base + "." + cluster::hmac_hex(cfg_.cluster.secret, base, resume_mac_hex);
+}
+
+std::optional<std::string> cluster_node::resume_node(const std::string& token) const {
+  auto last = token.rfind('.');
+  if (last == std::string::npos || last == 0) {
+    return std::nullopt;
+  }
+  auto base = token.substr(0, last);
+  auto mac = token.substr(last + 1);
+  auto expected = cluster::hmac_hex(cfg_.cluster.secret, base, resume_mac_hex);
+  if (mac.size() != expected.size()
+      || CRYPTO_memcmp(mac.data(), expected.data(), mac.size()) != 0) {
+    return std::nullopt;
+  }
+  auto dot = base.rfind('.');
+  if (dot == std::string::npos || dot == 0) {
+    return std::nullopt;
+  }
+  return base.substr(0, dot);
+}
+
+void run_drain(net::server& srv, cluster_node* cluster, const actors::metrics& stats,
+               const std::string& name, std::chrono::seconds grace) {
+  using namespace std::chrono_literals;
+  auto start = std::chrono::steady_clock::now();
+  auto deadline = start + grace;
+  spdlog::info("[{}] draining: {} client(s), grace {} s", name, srv.connections(), grace.count());
+  srv.set_draining(true);
+  if (cluster != nullptr) {
+    cluster->drain();
+    // Hand the rooms over before clients reconnect elsewhere, so they find the same epoch
+    // and history there and recover. Bounded: a node whose peers are gone moves nothing.
+    auto handoff_deadline = std::min(deadline, start + 10s);
+    std::this_thread::sleep_for(50ms); // the router publishes the draining view first
+    while (std::chrono::steady_clock::now() < handoff_deadline
+           && (stats.cluster_rooms_owned.load() > 0 || stats.cluster_handoffs_pending.load() > 0)) {
+      std::this_thread::sleep_for(20ms);
+    }
+    spdlog::info("[{}] draining: rooms handed off ({} left)", name,
+                 stats.cluster_rooms_owned.load());
+  }
+  // Spread reconnects over a window that grows with the crowd, so the other nodes see a
+  // ramp rather than a stampede; never more than half the grace period.
+  auto clients = srv.connections();
+  auto spread_ms = std::min<uint64_t>(std::max<uint64_t>(500, clients * 2),
+                                      std::max<uint64_t>(1, grace.count() * 1000 / 2));
+  auto jitter = std::make_shared<std::mt19937_64>(std::random_device{}());
+  auto mu = std::make_shared<std::mutex>();
+  srv.send_all_and_close(
+    [cluster, jitter, mu, spread_ms] {
+      std::string url;
+      if (cluster != nullptr) {
+        url = cluster->board()->pick(true).value_or("");
+      }
+      uint64_t after = 0;
+      {
+        std::lock_guard<std::mutex> guard{*mu};
+        after = (*jitter)() % spread_ms;
+      }
+      actors::encodings both;
+      both.json = true;
+      both.msgpack = true;
+      return actors::make_reconnect(url, after, both);
+    },
+    actors::close_code::reconnect, "node draining, reconnect elsewhere");
+  while (srv.connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  spdlog::info("[{}] drained in {} ms ({} client(s) left)", name,
+               std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::steady_clock::now() - start)
+                 .count(),
+               srv.connections());
+}
+
+} // namespace plexus::engine

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "engine/cluster_node.hpp"
+
+namespace plexus::net {
+class server;
+}
+
+namespace plexus::engine {
+
+/// What the cluster routes need from the node.
+struct cluster_routes_deps {
+  /// Null on a single node: /v1/cluster lists this node alone, /pick answers with it.
+  cluster_node* cluster = nullptr;
+  /// This node's WebSocket URL (known once the HTTP port is bound).
+  std::function<std::string()> self_url;
+  /// Starts a drain (returns at once).
+  std::function<void()> drain;
+};
+
+/// Registers GET /v1/cluster, GET /v1/cluster/pick and POST /v1/drain, and, when
+/// clustered, the server's 503 alternate and resume-token hooks. Before server start.
+void add_cluster_routes(net::server& srv, const cluster_routes_deps& deps);
+
+} // namespace plexus::engine
