@@ -1,5 +1,9 @@
 #include "tests/cluster/cluster_harness.hpp"
 
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <fstream>
 #include <sstream>
 
@@ -225,6 +229,16 @@ std::string test_cluster::logs() const {
     }
   }
   return out;
+}
+
+bool peer_closed(ws_client& ws) {
+  pollfd p{ws.fd(), POLLIN, 0};
+  if (::poll(&p, 1, 0) <= 0) {
+    return false;
+  }
+  char byte = 0;
+  auto n = ::recv(ws.fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
 cluster_client connect_client(uint16_t port) {

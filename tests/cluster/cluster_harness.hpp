@@ -131,6 +131,9 @@ std::vector<uint64_t> read_offsets(cluster_client& c, const std::string& channel
                                    std::size_t count,
                                    std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
+/// True when the server closed or reset the connection (nothing more will arrive).
+bool peer_closed(ws_client& ws);
+
 /// Path of the plexus binary under test.
 std::string plexus_binary();
 
