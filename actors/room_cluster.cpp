@@ -259,7 +259,8 @@ void finish_claim(room_self self) {
   }
   auto old_epoch = st.epoch;
   auto old_offset = st.offset;
-  if (best != nullptr && best->durable) {
+  bool kept = best != nullptr && best->durable;
+  if (kept) {
     adopt(st, *best, true);
     l.weight = best->weight;
   } else {
@@ -299,9 +300,9 @@ void finish_claim(room_self self) {
     st.cfg.ctx.stats->cluster_room_moves_total.fetch_add(1, std::memory_order_relaxed);
   }
   if (moved || old_epoch != st.epoch || old_offset != 0) {
-    spdlog::info("[{}] room {}: owner now (epoch {} {}, offset {}{})", node_name(st),
-                 st.cfg.channel, st.epoch, old_epoch == st.epoch ? "kept" : "new", st.offset,
-                 moved ? ", state from " + best_from : std::string{});
+    spdlog::info("[{}] room {}: owner now, epoch {} ({}), offset {}{}", node_name(st),
+                 st.cfg.channel, st.epoch, kept ? "kept" : "new: no complete copy found",
+                 st.offset, moved ? ", state from " + best_from : std::string{});
   }
   update_backups(self);
   flush_waiting(st);

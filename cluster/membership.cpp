@@ -59,11 +59,11 @@ std::vector<member_event> membership::tick(time_point now) {
   // A tick this late means *we* did not run (SIGSTOP, swapping, a stalled VM), not that
   // everyone else went quiet: give them the benefit of the doubt instead of declaring the
   // whole cluster dead and taking over every room.
-  auto pause = std::max(timing_.gossip_interval * 3, timing_.dead_timeout / 2);
-  if (now - last_tick_ > pause) {
+  if (overdue(now)) {
     for (auto& kv : others_) {
       kv.second.last_progress = now;
     }
+    paused_at_ = now;
   }
   last_tick_ = now;
   ++round_;
@@ -88,6 +88,17 @@ merge_result membership::merge(const std::vector<member_info>& rows, const std::
                                time_point now) {
   merge_result res;
   auto& out = res.events;
+  // Whether the reporter's side is the one that kept running: it saw more members alive
+  // than we do (a partition's larger side), or we were paused ourselves.
+  auto reporter_up = std::count_if(rows.begin(), rows.end(), [](const member_info& r) {
+    return r.state != member_state::down;
+  });
+  auto mine_up = 1 + std::count_if(others_.begin(), others_.end(), [](const auto& kv) {
+    return kv.second.info.state != member_state::down;
+  });
+  bool we_were_away = overdue(now)
+                      || (paused_at_ != time_point{} && now - paused_at_ < timing_.dead_timeout * 2)
+                      || mine_up < reporter_up || (mine_up == reporter_up && self_.name > from);
   for (const auto& r : rows) {
     if (r.name.empty()) {
       continue;
@@ -95,10 +106,13 @@ merge_result membership::merge(const std::vector<member_info>& rows, const std::
     if (r.name == self_.name) {
       if (r.state == member_state::down && r.incarnation == self_.incarnation
           && r.version >= self_.version && self_.state != member_state::down) {
-        // Refute: a higher version overrides the verdict everywhere it spreads.
+        // Refute: a higher version overrides the verdict everywhere it spreads. Only the
+        // side that was away drops its rooms; the side that kept serving keeps them, so a
+        // healed partition does not restart every room on both sides.
         self_.version = r.version + 1;
         ++self_.heartbeat;
-        res.reset = true;
+        res.reset = we_were_away;
+        res.refuted = true;
       }
       continue;
     }
@@ -157,7 +171,14 @@ merge_result membership::merge(const std::vector<member_info>& rows, const std::
       continue; // sticky for this (incarnation, version)
     }
     if (r.state == member_state::down) {
-      mark_down(l, now, out, false);
+      // Someone declared it down. Believe it unless we heard from the member ourselves
+      // lately: the reporter may be the one cut off (the far side of a partition). If it
+      // really is gone, our own timeout follows; if the verdict was wrong, the member
+      // refutes it when it hears it.
+      if (l.info.state == member_state::suspect
+          || now - l.last_progress > timing_.suspect_timeout) {
+        mark_down(l, now, out, false);
+      }
       continue;
     }
     if (r.heartbeat > l.info.heartbeat) {
@@ -172,8 +193,12 @@ merge_result membership::merge(const std::vector<member_info>& rows, const std::
       }
     }
   }
-  (void) from;
   return res;
+}
+
+bool membership::overdue(time_point now) const {
+  // A tick this late means *we* did not run (SIGSTOP, swapping, a stalled VM).
+  return now - last_tick_ > std::max(timing_.gossip_interval * 3, timing_.dead_timeout / 2);
 }
 
 void membership::set_load(uint64_t connections, bool full) {

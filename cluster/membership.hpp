@@ -35,9 +35,13 @@ const char* to_string(member_event::kind k);
 /// What merging a gossiped table changed.
 struct merge_result {
   std::vector<member_event> events;
-  /// Someone reported this node down: it bumped its version (refuted) and must drop what
-  /// it owned, because the others have moved its rooms on meanwhile.
+  /// Someone reported this node down and this node was the one away (paused, or on the
+  /// smaller side of a partition): it refuted (bumped its version) and must drop what it
+  /// owned, because the others have moved its rooms on meanwhile. The side that kept
+  /// running refutes without dropping anything.
   bool reset = false;
+  /// Someone reported this node down: it bumped its version.
+  bool refuted = false;
 };
 
 /// The member table and failure detector of one node: pure logic with injected time, so
@@ -107,12 +111,15 @@ private:
   };
 
   void mark_down(entry& e, time_point now, std::vector<member_event>& out, bool restarted);
+  /// True when our own last tick is long overdue: we were not running (paused).
+  bool overdue(time_point now) const;
 
   member_info self_;
   membership_timing timing_;
   std::vector<std::string> seeds_;
   std::map<std::string, entry> others_;
   time_point last_tick_;
+  time_point paused_at_{}; // when a late tick showed we had not been running
   uint64_t round_ = 0;
 };
 

@@ -107,10 +107,14 @@ void on_inbound(self_ptr self, envelope& e) {
       auto res = st.mem->merge(e.members, e.sender, now);
       if (res.reset) {
         spdlog::warn("[{}] cluster: {} reported this node down; refuting (version {}) and "
-                     "dropping room roles, which have moved on",
+                     "dropping room roles, which have moved on meanwhile",
                      st.cfg.node_name, e.sender, st.mem->self().version);
         self->send(st.cfg.registry, actors::reset_atom::value);
         st.publish_view();
+      } else if (res.refuted) {
+        spdlog::warn("[{}] cluster: {} reported this node down; refuting (version {}), "
+                     "keeping room roles (this side kept running)",
+                     st.cfg.node_name, e.sender, st.mem->self().version);
       }
       st.handle(res.events);
       if (!res.events.empty() || res.reset) {

@@ -138,6 +138,20 @@ TEST_F(trio, member_declared_down_refutes_and_comes_back_with_a_higher_version) 
   EXPECT_EQ(state_of(a, "c"), member_state::up);
 }
 
+TEST_F(trio, after_a_partition_only_the_smaller_side_drops_its_rooms) {
+  full_round();
+  for (int i = 0; i < 12; ++i) {
+    round({{&a, &b}, {&b, &a}}); // c cut off: each side declares the other down
+  }
+  ASSERT_EQ(state_of(c, "a"), member_state::down);
+  auto majority = a.merge(c.table(), "c", now); // c's gossip reaches a first
+  EXPECT_TRUE(majority.refuted);
+  EXPECT_FALSE(majority.reset);
+  auto minority = c.merge(b.table(), "b", now);
+  EXPECT_TRUE(minority.refuted);
+  EXPECT_TRUE(minority.reset);
+}
+
 TEST_F(trio, restarted_member_is_down_then_up) {
   full_round();
   membership c2{info("c", 200), timing(), {}, now}; // new process, later start time
