@@ -3,6 +3,7 @@
 // Helpers shared by room_cluster.cpp and room_replication.cpp (room actor only).
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,17 @@ bool apply_change(room_state& st, member_change change, const member& who);
 void adopt(room_state& st, const room_snapshot& s, bool keep_epoch);
 /// Runs the work that waited for a claim or attach.
 void flush_waiting(room_state& st);
+
+// room_replication.cpp
+/// Owner: orders a publish, replicates it, releases it in offset order, then `done`.
+void accept(room_self self, payload data, std::string from, uint64_t pid,
+            std::function<void(uint64_t)> done, clock::time_point accepted);
+/// Owner: applies a presence change and tells followers and backups.
+void owner_change(room_self self, member_change change, const member& who);
+/// Owner: `node`'s members are exactly `members` (an attaching follower's sessions).
+void owner_replace_node(room_self self, const std::string& node, const member_list& members);
+/// Owner: sends `node` a full snapshot and counts it as a backup from now on.
+void start_sync(room_self self, const std::string& node);
 
 } // namespace detail
 
