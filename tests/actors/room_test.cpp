@@ -296,6 +296,24 @@ TEST_F(room_test, subscribers_rule_refuses_outsiders_and_allows_the_server) {
   EXPECT_EQ(offsets(s.out->frames()), std::vector<int64_t>{1});
 }
 
+TEST_F(room_test, server_rule_refuses_even_subscribers) {
+  ns("room").publish = publish_rule::server;
+  auto room = spawn_room("room:ticks");
+  auto s = session();
+  subscribe(room, s, "room:ticks");
+  publish_args args;
+  args.channel = "room:ticks";
+  args.data = payload{wire_format::json, "1"};
+  args.publisher = s.actor.address();
+  auto answer = ask<uint64_t>(room, publish_atom::value, args);
+  run();
+  ASSERT_TRUE(std::holds_alternative<caf::error>(*answer));
+  EXPECT_EQ(code_of(std::get<caf::error>(*answer)), errc::permission_denied);
+  publish(room, "room:ticks", 2); // the HTTP API or an embedded actor
+  run();
+  EXPECT_EQ(offsets(s.out->frames()), std::vector<int64_t>{1});
+}
+
 // -- history and recovery ----------------------------------------------------------------------
 
 TEST_F(room_test, history_ring_wraps_and_recovery_replays_what_it_still_has) {

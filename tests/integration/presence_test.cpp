@@ -110,6 +110,7 @@ TEST(presence, a_silent_member_goes_stale_and_returns_when_it_speaks) {
   }};
   auto a = join_room(n, "room:chat");
   auto b = join_room(n, "room:chat");
+  EXPECT_EQ(json_int(n.last_welcome, "heartbeat_ms"), 100) << "presence.heartbeat_interval_ms";
   ASSERT_TRUE(wait_diff(*a.ws, "joins", b.session));
   // a keeps heartbeating with app pings; b's socket stays open (it answers WebSocket
   // pings, which are not presence heartbeats) but it sends nothing.
