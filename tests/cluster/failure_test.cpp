@@ -1,5 +1,6 @@
 // Failure detection with real processes: SIGKILL, SIGSTOP/SIGCONT, restart.
 #include <csignal>
+#include <iostream>
 
 #include <gtest/gtest.h>
 
@@ -66,12 +67,17 @@ TEST(cluster_failure, sigkill_is_detected_leaves_are_sent_and_survivors_go_on) {
   ASSERT_TRUE(c.wait_state(1, "n3", "down", 1s)) << c.logs();
   auto detected = clock::now() - killed_at;
   EXPECT_LT(detected, dead + 1500ms);
+  std::cout << "[ measured ] SIGKILL -> down on both survivors in "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(detected).count()
+            << " ms (dead_timeout " << dead.count() << " ms)\n";
   // Presence: n3's session leaves everywhere within dead_timeout + 1 s.
   for (int i = 0; i < 2; ++i) {
     auto left = wait_leave(cl[i], cl[2].session, dead + 3s);
     ASSERT_TRUE(left) << "client on n" << i + 1 << "\n" << c.logs();
-    EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - killed_at),
-              dead + 1s + 1500ms); // the bound, plus scheduling slack on a shared machine
+    auto after = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - killed_at);
+    EXPECT_LT(after, dead + 1s + 1500ms); // the bound, plus scheduling slack on a shared machine
+    std::cout << "[ measured ] SIGKILL -> presence leave on n" << i + 1 << " after "
+              << after.count() << " ms\n";
   }
   // Publishing between the survivors goes on, whoever owned the room.
   auto pub = connect_client(c[0].http_port);

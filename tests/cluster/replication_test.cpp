@@ -3,6 +3,7 @@
 // silent gap.
 #include <atomic>
 #include <csignal>
+#include <iostream>
 #include <numeric>
 #include <thread>
 
