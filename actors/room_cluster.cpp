@@ -113,9 +113,14 @@ void on_claim_answer(room_self self, uint64_t generation, const std::string& fro
     return;
   }
   if (reply && reply->status == room_status::wait) {
-    // The candidate still owns the room in its view; ask again once views converged.
-    self->delayed_send(self, std::chrono::milliseconds(st.link.view->retry_ms * 2),
-                       claim_tick_atom::value, generation);
+    // The candidate still owns the room in its view; ask again once views converged. One
+    // retry timer for all of them, so answers never multiply requests.
+    c.retry.insert(from);
+    if (!c.retry_scheduled) {
+      c.retry_scheduled = true;
+      self->delayed_send(self, std::chrono::milliseconds(st.link.view->retry_ms * 2),
+                         claim_tick_atom::value, generation);
+    }
     return;
   }
   if (reply && reply->status == room_status::ok && reply->snap) {
@@ -148,6 +153,8 @@ void start_claim(room_self self) {
   l.owner = node_name(st);
   ++c.generation;
   c.found.clear();
+  c.retry.clear();
+  c.retry_scheduled = false;
   c.waiting = claim_candidates(st);
   c.deadline = st.cfg.ctx.now() + std::chrono::milliseconds(l.view->claim_timeout_ms);
   // What this node holds counts too: a synced backup's copy is complete.
@@ -409,8 +416,13 @@ void cluster_claim_tick(room_self self, uint64_t generation) {
     finish_claim(self);
     return;
   }
-  for (const auto& n : c.waiting) {
-    send_claim(self, n, generation);
+  c.retry_scheduled = false;
+  auto again = std::move(c.retry);
+  c.retry.clear();
+  for (const auto& n : again) {
+    if (c.waiting.count(n) > 0) {
+      send_claim(self, n, generation);
+    }
   }
 }
 

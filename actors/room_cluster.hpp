@@ -61,6 +61,8 @@ struct claim_round {
   uint64_t generation = 0;
   std::set<std::string> waiting; // candidates that have not given a final answer
   std::vector<std::pair<std::string, room_snapshot>> found;
+  std::set<std::string> retry; // answered "wait": asked again on the next retry tick
+  bool retry_scheduled = false;
   clock::time_point deadline;
 };
 

@@ -178,6 +178,7 @@ void adopt(room_state& st, const room_snapshot& s, bool keep_epoch) {
     }
   } else {
     bool had_subscribers = !st.subs.empty();
+    bool had_stream = st.offset > 0;
     st.hist = history{st.ns->history_size, std::chrono::seconds{st.ns->history_ttl_s}};
     if (keep_epoch) {
       st.epoch = s.epoch;
@@ -192,7 +193,10 @@ void adopt(room_state& st, const room_snapshot& s, bool keep_epoch) {
       st.epoch = random_epoch();
       st.offset = std::max(st.offset, s.offset);
     }
-    st.cfg.ctx.stats->cluster_epoch_changes_total.fetch_add(1, std::memory_order_relaxed);
+    if (had_subscribers || had_stream) {
+      // A stream someone may have seen restarted (not a fresh room learning its state).
+      st.cfg.ctx.stats->cluster_epoch_changes_total.fetch_add(1, std::memory_order_relaxed);
+    }
     if (had_subscribers) {
       st.announce_resync();
     }
