@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include <caf/actor_addr.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 

@@ -95,6 +95,64 @@ void on_room_request(self_ptr self, envelope& e) {
           });
 }
 
+/// Adds one node's rooms to a listing: subscribers add up, the owner's offset is the
+/// highest (followers trail it).
+void merge_channels(actors::channel_list& acc, const actors::channel_list& more) {
+  for (const auto& c : more) {
+    auto i = std::find_if(acc.begin(), acc.end(),
+                          [&](const actors::channel_info& x) { return x.channel == c.channel; });
+    if (i == acc.end()) {
+      acc.push_back(c);
+    } else {
+      i->subscribers += c.subscribers;
+      i->offset = std::max(i->offset, c.offset);
+    }
+  }
+}
+
+void finish_listing(self_ptr self, uint64_t id) {
+  auto& st = self->state;
+  auto i = st.listings.find(id);
+  if (i == st.listings.end()) {
+    return;
+  }
+  auto l = i->second;
+  st.listings.erase(i);
+  std::sort(l->acc.begin(), l->acc.end(),
+            [](const auto& a, const auto& b) { return a.channel < b.channel; });
+  l->rp.deliver(std::move(l->acc));
+}
+
+void listing_part(self_ptr self, uint64_t id, const actors::channel_list& part) {
+  auto& st = self->state;
+  auto i = st.listings.find(id);
+  if (i == st.listings.end()) {
+    return;
+  }
+  merge_channels(i->second->acc, part);
+  if (--i->second->waiting == 0) {
+    finish_listing(self, id);
+  }
+}
+
+void on_channels_request(self_ptr self, const envelope& e) {
+  auto& st = self->state;
+  auto from = e.sender;
+  auto id = e.id;
+  auto answer = [self, from, id](actors::channel_list list) {
+    auto& st = self->state;
+    auto out = make_envelope(st, envelope_kind::channels_reply);
+    out.id = id;
+    out.channels = std::move(list);
+    st.send_to({from}, std::move(out));
+  };
+  self
+    ->request(st.cfg.registry, ms(st.cfg.ctx.settings->request_timeout_ms),
+              actors::channels_atom::value)
+    .then([answer](actors::channel_list& list) { answer(std::move(list)); },
+          [answer](caf::error&) { answer({}); });
+}
+
 void on_inbound(self_ptr self, envelope& e) {
   auto& st = self->state;
   if (e.sender == st.cfg.node_name) {
@@ -161,6 +219,12 @@ void on_inbound(self_ptr self, envelope& e) {
       }
       break;
     }
+    case envelope_kind::channels_request:
+      on_channels_request(self, e);
+      break;
+    case envelope_kind::channels_reply:
+      listing_part(self, e.id, e.channels);
+      break;
   }
 }
 
@@ -366,6 +430,32 @@ caf::behavior router_actor(caf::stateful_actor<router_state>* self, router_confi
       st.mem->set_ws_url(url);
       st.refresh_board();
     },
+    [self](actors::channels_atom) -> caf::result<actors::channel_list> {
+      auto& st = self->state;
+      auto l = std::make_shared<pending_listing>();
+      l->rp = self->make_response_promise<actors::channel_list>();
+      auto id = ++st.next_id;
+      std::vector<std::string> peers;
+      for (const auto& m : st.mem->table()) {
+        if (m.name != st.cfg.node_name && m.state != member_state::down) {
+          peers.push_back(m.name);
+        }
+      }
+      l->waiting = peers.size() + 1; // the peers and our own registry
+      st.listings.emplace(id, l);
+      auto e = make_envelope(st, envelope_kind::channels_request);
+      e.id = id;
+      st.send_to(peers, std::move(e));
+      self
+        ->request(st.cfg.registry, ms(st.cfg.ctx.settings->request_timeout_ms),
+                  actors::channels_atom::value)
+        .then([self, id](actors::channel_list& list) { listing_part(self, id, list); },
+              [self, id](caf::error&) { listing_part(self, id, {}); });
+      // A member that does not answer in time is left out rather than failing the listing.
+      self->delayed_send(self, std::chrono::seconds(2), listing_done_atom::value, id);
+      return l->rp;
+    },
+    [self](listing_done_atom, uint64_t id) { finish_listing(self, id); },
     [self](actors::listen_atom, caf::actor& listener) {
       self->monitor(listener);
       self->state.listeners.push_back(std::move(listener));

@@ -29,6 +29,8 @@ using inbound_atom = caf::atom_constant<caf::atom("inbound")>;
 using depart_atom = caf::atom_constant<caf::atom("depart")>;
 /// engine -> router: `(url_atom, ws_url)` once the HTTP port is known.
 using url_atom = caf::atom_constant<caf::atom("url")>;
+/// router -> itself: a cluster-wide channel listing stops waiting for silent members.
+using listing_done_atom = caf::atom_constant<caf::atom("lstdone")>;
 
 /// How the engine creates the router.
 struct router_config {
@@ -45,6 +47,13 @@ struct router_config {
   std::shared_ptr<board> table;
   /// Called on the router's thread for every member event (embedding API); must not block.
   std::function<void(const member_event&)> on_change;
+};
+
+/// A cluster-wide GET /v1/channels being collected.
+struct pending_listing {
+  actors::channel_list acc;
+  std::size_t waiting = 0;
+  caf::response_promise rp;
 };
 
 /// A room's request to another node, waiting for its reply.
@@ -69,6 +78,7 @@ struct router_state {
   std::unordered_map<uint64_t, pending_request> pending;
   std::vector<caf::actor> listeners; // embedders' actors receiving member_event
   std::unordered_map<uint64_t, std::string> probes; // nonce -> suspected member
+  std::unordered_map<uint64_t, std::shared_ptr<pending_listing>> listings; // by request id
 
   static const char* name;
 
@@ -87,6 +97,8 @@ struct router_state {
 /// - `(actors::drain_atom)`: this node drains (gossiped; rooms hand off).
 /// - request `(depart_atom)`: the last gossip before the process exits.
 /// - `(actors::listen_atom, actor)`: send it every member_event (embedding hook).
+/// - request `(actors::channels_atom)`: every live member's rooms, merged (subscribers
+///   summed, the highest offset), for GET /v1/channels.
 caf::behavior router_actor(caf::stateful_actor<router_state>* self, router_config cfg);
 
 /// What the transport thread runs for received bytes: checks and decodes them (counting

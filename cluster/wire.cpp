@@ -45,6 +45,10 @@ const char* to_string(envelope_kind k) {
       return "room_request";
     case envelope_kind::room_reply:
       return "room_reply";
+    case envelope_kind::channels_request:
+      return "channels_request";
+    case envelope_kind::channels_reply:
+      return "channels_reply";
   }
   return "unknown";
 }
@@ -387,6 +391,16 @@ std::string encode(const envelope& e, const std::string& secret) {
     case envelope_kind::room_reply:
       put(pk, e.room);
       break;
+    case envelope_kind::channels_request:
+    case envelope_kind::channels_reply:
+      pk.pack_array(static_cast<uint32_t>(e.channels.size()));
+      for (const auto& c : e.channels) {
+        pk.pack_array(3);
+        put(pk, c.channel);
+        pk.pack_uint64(c.subscribers);
+        pk.pack_uint64(c.offset);
+      }
+      break;
   }
   unsigned char mac[mac_size];
   mac_of(secret, out.data(), out.size(), mac);
@@ -423,7 +437,8 @@ decoded decode(std::string_view bytes, const std::string& secret) {
       return r;
     }
     envelope e;
-    e.kind = get_enum<envelope_kind>(a[1], static_cast<uint64_t>(envelope_kind::room_reply));
+    e.kind = get_enum<envelope_kind>(a[1],
+                                     static_cast<uint64_t>(envelope_kind::channels_reply));
     e.sender = get_str(a[2]);
     e.incarnation = get_u64(a[3]);
     e.id = get_u64(a[4]);
@@ -445,6 +460,15 @@ decoded decode(std::string_view bytes, const std::string& secret) {
       case envelope_kind::room_reply:
         e.room = get_room(a[5]);
         break;
+      case envelope_kind::channels_request:
+      case envelope_kind::channels_reply: {
+        auto* c = items(a[5], 0, "channel list");
+        for (uint32_t i = 0; i < a[5].via.array.size; ++i) {
+          auto* row = items(c[i], 3, "channel row");
+          e.channels.push_back({get_str(row[0]), get_u64(row[1]), get_u64(row[2])});
+        }
+        break;
+      }
       default:
         throw bad_shape{"unknown kind"};
     }

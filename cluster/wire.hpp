@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "actors/cluster_messages.hpp"
+#include "actors/messages.hpp"
 #include "cluster/member.hpp"
 
 namespace plexus::cluster {
@@ -25,6 +26,8 @@ enum class envelope_kind : uint8_t {
   room,         // room: one-way message between rooms
   room_request, // room: expects a room_reply with the same id
   room_reply,   // room: the answer to request `id`
+  channels_request, // "list your rooms" (GET /v1/channels, cluster-wide)
+  channels_reply,   // channels: the sender's rooms, answering request `id`
 };
 
 const char* to_string(envelope_kind k);
@@ -46,6 +49,7 @@ struct envelope {
   std::vector<member_info> members;
   struct probe probe;
   actors::room_wire room;
+  actors::channel_list channels;
 };
 
 /// Packs `e` as msgpack ([version, kind, sender, incarnation, id, body]) and appends

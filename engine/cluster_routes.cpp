@@ -5,7 +5,10 @@
 
 #include <openssl/crypto.h>
 
+#include <caf/event_based_actor.hpp>
 #include <spdlog/spdlog.h>
+
+#include "actors/messages.hpp"
 
 #include "cluster/wire.hpp"
 #include "net/server.hpp"
@@ -115,6 +118,32 @@ void add_cluster_routes(net::server& srv, const cluster_routes_deps& deps) {
     respond(net::http_response::json(202, "{\"status\":\"draining\"}"));
   });
   if (deps.cluster != nullptr) {
+    // Cluster-wide (PROTOCOL.md): every live member's rooms, subscribers summed. Replaces
+    // the node-local route net registered.
+    routes.add("GET", "/v1/channels", [&srv, deps](const net::http_request& req,
+                                                  net::http_responder respond) {
+      if (!require_api_key(srv, req, respond)) {
+        return;
+      }
+      auto router = deps.cluster->router();
+      srv.deps().sys->spawn([router, respond](caf::event_based_actor* self) {
+        self->request(router, std::chrono::seconds(5), actors::channels_atom::value)
+          .then(
+            [respond](const actors::channel_list& list) {
+              std::string body = "{\"channels\":[";
+              for (std::size_t i = 0; i < list.size(); ++i) {
+                body += (i ? "," : "") + std::string{"{\"channel\":"}
+                        + net::json_quote(list[i].channel)
+                        + ",\"subscribers\":" + std::to_string(list[i].subscribers)
+                        + ",\"offset\":" + std::to_string(list[i].offset) + "}";
+              }
+              respond(net::http_response::json(200, body + "]}"));
+            },
+            [respond](caf::error&) {
+              respond(net::http_response::error(500, "internal", "cluster listing failed"));
+            });
+      });
+    });
     auto* c = deps.cluster;
     srv.alternate_url = [c] { return c->board()->pick(true).value_or(""); };
     srv.make_resume = [c](const std::string& session) { return c->make_resume(session); };

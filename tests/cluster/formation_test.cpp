@@ -56,6 +56,13 @@ TEST(cluster_formation, publish_on_one_node_reaches_the_others_once_and_in_order
     // Exactly once: nothing more arrives.
     EXPECT_TRUE(read_offsets(s, ch, 1, std::chrono::milliseconds(200)).empty());
   }
+  // GET /v1/channels is cluster-wide: six subscribers over three nodes, the owner's offset.
+  auto list = http_request(c[0].http_port, "GET", "/v1/channels", {},
+                           {{"Authorization", std::string("apikey ") + test_cluster::api_key}});
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_NE(list.body.find("{\"channel\":\"" + ch + "\",\"subscribers\":6,\"offset\":200}"),
+            std::string::npos)
+    << list.body;
   // One message per publish per interested node: the owner sent the stream to two nodes.
   auto owner = c.index_of(c.owner_of(ch, {0, 1, 2}));
   EXPECT_GE(c.metric(owner, "plexus_cluster_messages_total{direction=\"out\"}"), 2 * n);
