@@ -97,8 +97,8 @@ void finish_claim(room_self self) {
   }
   if (moved || old_epoch != st.epoch || old_offset != 0) {
     spdlog::info("[{}] room {}: owner now, epoch {} ({}), offset {}{}", node_name(st),
-                 st.cfg.channel, st.epoch, kept ? "kept" : "new: no complete copy found",
-                 st.offset, moved ? ", state from " + best_from : std::string{});
+                 st.cfg.channel, st.epoch, kept ? "kept" : "new: no complete copy found", st.offset,
+                 moved ? ", state from " + best_from : std::string{});
   }
   update_backups(self);
   flush_waiting(st);
@@ -140,9 +140,7 @@ void send_claim(room_self self, const std::string& to, uint64_t generation) {
       [self, generation, to](room_wire& reply) {
         on_claim_answer(self, generation, to, std::move(reply));
       },
-      [self, generation, to](caf::error&) {
-        on_claim_answer(self, generation, to, std::nullopt);
-      });
+      [self, generation, to](caf::error&) { on_claim_answer(self, generation, to, std::nullopt); });
 }
 
 void start_claim(room_self self) {
@@ -261,15 +259,13 @@ void hand_off(room_self self, const std::string& to) {
     auto& st = self->state;
     st.cfg.ctx.stats->cluster_handoffs_pending.fetch_sub(1, std::memory_order_relaxed);
     if (!ok) {
-      spdlog::warn("[{}] room {}: hand-off to {} not confirmed", node_name(st), st.cfg.channel,
-                   to);
+      spdlog::warn("[{}] room {}: hand-off to {} not confirmed", node_name(st), st.cfg.channel, to);
     }
     // Publishes that were waiting for backups are in the hand-off: answer them now.
     release_all(self);
   };
   self->request(l.router, request_timeout(st), peer_req_atom::value, to, std::move(w))
-    .then([done, to](room_wire&) { done(true, to); },
-          [done, to](caf::error&) { done(false, to); });
+    .then([done, to](room_wire&) { done(true, to); }, [done, to](caf::error&) { done(false, to); });
   l.owning = owner_phase::none;
   l.durable = false;
   l.followers.clear();
@@ -312,10 +308,10 @@ void evaluate(room_self self) {
   }
   auto previous = l.owner;
   l.owner = owner;
-  l.is_backup = std::find(order.begin() + 1,
-                          order.begin() + std::min<std::size_t>(order.size(), 1 + view.replicas),
-                          me)
-                != order.begin() + std::min<std::size_t>(order.size(), 1 + view.replicas);
+  l.is_backup
+    = std::find(order.begin() + 1,
+                order.begin() + std::min<std::size_t>(order.size(), 1 + view.replicas), me)
+      != order.begin() + std::min<std::size_t>(order.size(), 1 + view.replicas);
   if (!l.is_backup && l.backup_synced) {
     l.backup_synced = false;
     l.durable = false;

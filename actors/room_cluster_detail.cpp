@@ -74,9 +74,8 @@ room_snapshot snapshot_of(const room_state& st, bool with_inflight) {
   st.hist.for_each_after(0, [&](const history_entry& e) {
     stream_entry x;
     x.offset = e.offset;
-    x.age_ms = static_cast<uint64_t>(
-      std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(now - e.at)
-                             .count()));
+    x.age_ms = static_cast<uint64_t>(std::max<int64_t>(
+      0, std::chrono::duration_cast<std::chrono::milliseconds>(now - e.at).count()));
     x.data = e.data;
     x.from = e.from;
     s.ring.push_back(std::move(x));

@@ -216,8 +216,7 @@ void cluster_remote(room_self self, const std::string& from, room_wire& w) {
       }
       break;
     case room_op::reattach:
-      if (l.owning == owner_phase::none && from == l.owner
-          && l.attach != attach_phase::detached) {
+      if (l.owning == owner_phase::none && from == l.owner && l.attach != attach_phase::detached) {
         restart_attach(self);
       }
       break;
@@ -257,9 +256,7 @@ caf::result<room_wire> cluster_remote_request(room_self self, const std::string&
     case room_op::attach:
       if (l.owning == owner_phase::claiming) {
         auto rp = self->make_response_promise<room_wire>();
-        cluster_defer(st, [self, rp, from, w]() mutable {
-          rp.deliver(on_attach(self, from, w));
-        });
+        cluster_defer(st, [self, rp, from, w]() mutable { rp.deliver(on_attach(self, from, w)); });
         return rp;
       }
       return on_attach(self, from, w);

@@ -215,8 +215,7 @@ void send_forward(room_self self, uint64_t pid) {
   w.entry.from = f.from;
   w.entry.pid = pid;
   f.in_flight = true;
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(f.deadline
-                                                                    - st.cfg.ctx.now());
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(f.deadline - st.cfg.ctx.now());
   auto retry = [self, pid] {
     auto& l = self->state.link;
     if (auto i = l.forwards.find(pid); i != l.forwards.end()) {

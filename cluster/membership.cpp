@@ -20,8 +20,8 @@ const char* to_string(member_event::kind k) {
   return "unknown";
 }
 
-membership::membership(member_info self, membership_timing timing,
-                       std::vector<std::string> seeds, time_point now)
+membership::membership(member_info self, membership_timing timing, std::vector<std::string> seeds,
+                       time_point now)
   : self_(std::move(self)), timing_(timing), seeds_(std::move(seeds)), last_tick_(now) {
   self_.state = member_state::up;
 }
@@ -90,12 +90,11 @@ merge_result membership::merge(const std::vector<member_info>& rows, const std::
   auto& out = res.events;
   // Whether the reporter's side is the one that kept running: it saw more members alive
   // than we do (a partition's larger side), or we were paused ourselves.
-  auto reporter_up = std::count_if(rows.begin(), rows.end(), [](const member_info& r) {
-    return r.state != member_state::down;
-  });
+  auto reporter_up = std::count_if(
+    rows.begin(), rows.end(), [](const member_info& r) { return r.state != member_state::down; });
   auto mine_up = 1 + std::count_if(others_.begin(), others_.end(), [](const auto& kv) {
-    return kv.second.info.state != member_state::down;
-  });
+                   return kv.second.info.state != member_state::down;
+                 });
   bool we_were_away = overdue(now)
                       || (paused_at_ != time_point{} && now - paused_at_ < timing_.dead_timeout * 2)
                       || mine_up < reporter_up || (mine_up == reporter_up && self_.name > from);

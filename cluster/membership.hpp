@@ -82,8 +82,7 @@ public:
   /// One gossip round: bumps our heartbeat, runs the failure detector.
   std::vector<member_event> tick(time_point now);
   /// Merges a table gossiped by member `from` (or a probe answer's single row).
-  merge_result merge(const std::vector<member_info>& rows, const std::string& from,
-                     time_point now);
+  merge_result merge(const std::vector<member_info>& rows, const std::string& from, time_point now);
 
   void set_load(uint64_t connections, bool full);
   void set_ws_url(std::string url);

@@ -266,8 +266,7 @@ void router_state::send_to(const std::vector<std::string>& nodes, envelope e) {
   if (endpoints.empty()) {
     return;
   }
-  cfg.ctx.stats->cluster_messages_out_total.fetch_add(endpoints.size(),
-                                                      std::memory_order_relaxed);
+  cfg.ctx.stats->cluster_messages_out_total.fetch_add(endpoints.size(), std::memory_order_relaxed);
   cfg.net->send(std::move(endpoints), encode(e, cfg.settings.secret));
 }
 
@@ -310,8 +309,8 @@ void router_state::handle(const std::vector<member_event>& events) {
         changed = true;
         break;
       case member_event::kind::suspect:
-        spdlog::warn("[{}] cluster: node {} is suspect (silent for {} ms), probing",
-                     cfg.node_name, m.name, cfg.settings.suspect_timeout_ms);
+        spdlog::warn("[{}] cluster: node {} is suspect (silent for {} ms), probing", cfg.node_name,
+                     m.name, cfg.settings.suspect_timeout_ms);
         probe_member(static_cast<self_ptr>(self), m.name);
         break;
       case member_event::kind::down:
@@ -374,8 +373,8 @@ caf::behavior router_actor(caf::stateful_actor<router_state>* self, router_confi
              ls.end());
   });
   self->set_default_handler([self](caf::scheduled_actor*, caf::message_view& mv) {
-    spdlog::warn("[{}] cluster router dropped unexpected message {}",
-                 self->state.cfg.node_name, caf::to_string(mv.content()));
+    spdlog::warn("[{}] cluster router dropped unexpected message {}", self->state.cfg.node_name,
+                 caf::to_string(mv.content()));
     return caf::drop(self, mv);
   });
   return {
@@ -393,8 +392,7 @@ caf::behavior router_actor(caf::stateful_actor<router_state>* self, router_confi
       e.room = std::move(w);
       st.send_to(nodes, std::move(e));
     },
-    [self](actors::peer_req_atom, const std::string& node,
-           room_wire& w) -> caf::result<room_wire> {
+    [self](actors::peer_req_atom, const std::string& node, room_wire& w) -> caf::result<room_wire> {
       auto& st = self->state;
       const auto* m = st.mem->find(node);
       if (m == nullptr || m->state == member_state::down || node == st.cfg.node_name) {
@@ -463,24 +461,23 @@ caf::behavior router_actor(caf::stateful_actor<router_state>* self, router_confi
   };
 }
 
-transport::receive_fn make_receiver(caf::actor router, std::string secret,
-                                    std::string node_name,
+transport::receive_fn make_receiver(caf::actor router, std::string secret, std::string node_name,
                                     std::shared_ptr<actors::metrics> stats) {
-  return [router, secret, node_name, stats,
-          last_log = clock::time_point{}](std::string bytes) mutable {
-    auto d = decode(bytes, secret);
-    if (!d.env) {
-      stats->reject(actors::rejection::cluster_peer);
-      auto now = clock::now();
-      if (now - last_log > std::chrono::seconds(5)) { // a flood must not flood the log
-        last_log = now;
-        spdlog::warn("[{}] cluster: refused a message ({} bytes): {}{}{}", node_name,
-                     bytes.size(), to_string(d.error), d.detail.empty() ? "" : ": ", d.detail);
+  return
+    [router, secret, node_name, stats, last_log = clock::time_point{}](std::string bytes) mutable {
+      auto d = decode(bytes, secret);
+      if (!d.env) {
+        stats->reject(actors::rejection::cluster_peer);
+        auto now = clock::now();
+        if (now - last_log > std::chrono::seconds(5)) { // a flood must not flood the log
+          last_log = now;
+          spdlog::warn("[{}] cluster: refused a message ({} bytes): {}{}{}", node_name,
+                       bytes.size(), to_string(d.error), d.detail.empty() ? "" : ": ", d.detail);
+        }
+        return;
       }
-      return;
-    }
-    caf::anon_send(router, inbound_atom::value, std::move(*d.env));
-  };
+      caf::anon_send(router, inbound_atom::value, std::move(*d.env));
+    };
 }
 
 } // namespace plexus::cluster

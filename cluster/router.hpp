@@ -76,7 +76,7 @@ struct router_state {
   uint64_t view_version = 0;
   uint64_t next_id = 0;
   std::unordered_map<uint64_t, pending_request> pending;
-  std::vector<caf::actor> listeners; // embedders' actors receiving member_event
+  std::vector<caf::actor> listeners;                // embedders' actors receiving member_event
   std::unordered_map<uint64_t, std::string> probes; // nonce -> suspected member
   std::unordered_map<uint64_t, std::shared_ptr<pending_listing>> listings; // by request id
 
@@ -104,8 +104,7 @@ caf::behavior router_actor(caf::stateful_actor<router_state>* self, router_confi
 /// What the transport thread runs for received bytes: checks and decodes them (counting
 /// and logging refusals as `plexus_rejected_total{reason="cluster_peer"}`) and posts
 /// envelopes to `router`.
-transport::receive_fn make_receiver(caf::actor router, std::string secret,
-                                    std::string node_name,
+transport::receive_fn make_receiver(caf::actor router, std::string secret, std::string node_name,
                                     std::shared_ptr<actors::metrics> stats);
 
 } // namespace plexus::cluster

@@ -146,8 +146,8 @@ void transport::run() {
                     node_name_, ep);
     }
   };
-  zmq::pollitem_t items[2] = {{d.router.handle(), 0, ZMQ_POLLIN, 0},
-                              {nullptr, wake_fd_, ZMQ_POLLIN, 0}};
+  zmq::pollitem_t items[2]
+    = {{d.router.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, wake_fd_, ZMQ_POLLIN, 0}};
   std::vector<command> work;
   while (true) {
     try {

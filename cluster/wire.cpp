@@ -111,8 +111,8 @@ void put(packer& pk, const member_info& m) {
   pk.pack_uint64(m.incarnation);
   pk.pack_uint64(m.version);
   pk.pack_uint64(m.heartbeat);
-  pk.pack_uint8(static_cast<uint8_t>(m.state == member_state::down ? member_state::down
-                                                                   : member_state::up));
+  pk.pack_uint8(
+    static_cast<uint8_t>(m.state == member_state::down ? member_state::down : member_state::up));
   pk.pack_uint64(m.connections);
   pk.pack(m.draining);
   pk.pack(m.full);
@@ -333,8 +333,8 @@ room_wire get_room(const msgpack::object& o) {
     throw bad_shape{"room op 0"};
   }
   w.channel = get_str(a[1]);
-  w.status = get_enum<actors::room_status>(a[2],
-                                           static_cast<uint64_t>(actors::room_status::refused));
+  w.status
+    = get_enum<actors::room_status>(a[2], static_cast<uint64_t>(actors::room_status::refused));
   w.epoch = get_str(a[3]);
   w.entry = get_entry(a[4]);
   w.pseq = get_u64(a[5]);
@@ -437,8 +437,7 @@ decoded decode(std::string_view bytes, const std::string& secret) {
       return r;
     }
     envelope e;
-    e.kind = get_enum<envelope_kind>(a[1],
-                                     static_cast<uint64_t>(envelope_kind::channels_reply));
+    e.kind = get_enum<envelope_kind>(a[1], static_cast<uint64_t>(envelope_kind::channels_reply));
     e.sender = get_str(a[2]);
     e.incarnation = get_u64(a[3]);
     e.id = get_u64(a[4]);

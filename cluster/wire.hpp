@@ -19,13 +19,13 @@ constexpr uint32_t wire_version = 1;
 constexpr std::size_t mac_size = 32;
 
 enum class envelope_kind : uint8_t {
-  gossip = 1,   // members: the sender's member table
-  ping,         // probe: "are you alive?" (target = the receiver)
-  ping_req,     // probe: "ping target for me" (indirect probe)
-  ack,          // probe: the target's answer, with its member entry
-  room,         // room: one-way message between rooms
-  room_request, // room: expects a room_reply with the same id
-  room_reply,   // room: the answer to request `id`
+  gossip = 1,       // members: the sender's member table
+  ping,             // probe: "are you alive?" (target = the receiver)
+  ping_req,         // probe: "ping target for me" (indirect probe)
+  ack,              // probe: the target's answer, with its member entry
+  room,             // room: one-way message between rooms
+  room_request,     // room: expects a room_reply with the same id
+  room_reply,       // room: the answer to request `id`
   channels_request, // "list your rooms" (GET /v1/channels, cluster-wide)
   channels_reply,   // channels: the sender's rooms, answering request `id`
 };

@@ -48,14 +48,9 @@ std::string public_ws_url(const config& cfg, uint16_t port) {
 cluster_node::cluster_node(const config& cfg, std::string name, caf::actor_system& sys,
                            actors::context ctx, caf::actor registry,
                            std::function<void(const cluster::member_event&)> on_change)
-  : cfg_(cfg),
-    name_(std::move(name)),
-    sys_(sys),
-    ctx_(std::move(ctx)),
-    registry_(std::move(registry)),
-    on_change_(std::move(on_change)),
-    net_(std::make_shared<cluster::transport>(name_)),
-    board_(std::make_shared<cluster::board>()) {
+  : cfg_(cfg), name_(std::move(name)), sys_(sys), ctx_(std::move(ctx)),
+    registry_(std::move(registry)), on_change_(std::move(on_change)),
+    net_(std::make_shared<cluster::transport>(name_)), board_(std::make_shared<cluster::board>()) {
 }
 
 cluster_node::~cluster_node() {
@@ -180,11 +175,11 @@ void run_drain(net::server& srv, cluster_node* cluster, const actors::metrics& s
   while (srv.connections() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(20ms);
   }
-  spdlog::info("[{}] drained in {} ms ({} client(s) left)", name,
-               std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::steady_clock::now() - start)
-                 .count(),
-               srv.connections());
+  spdlog::info(
+    "[{}] drained in {} ms ({} client(s) left)", name,
+    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start)
+      .count(),
+    srv.connections());
 }
 
 } // namespace plexus::engine

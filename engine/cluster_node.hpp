@@ -31,9 +31,8 @@ class cluster_node {
 public:
   /// `on_change` (may be empty) runs on the router's thread for every member change (the
   /// node turns it into the embedder's on_node_change); it must not block.
-  cluster_node(const config& cfg, std::string name, caf::actor_system& sys,
-               actors::context ctx, caf::actor registry,
-               std::function<void(const cluster::member_event&)> on_change);
+  cluster_node(const config& cfg, std::string name, caf::actor_system& sys, actors::context ctx,
+               caf::actor registry, std::function<void(const cluster::member_event&)> on_change);
   ~cluster_node();
   cluster_node(const cluster_node&) = delete;
   cluster_node& operator=(const cluster_node&) = delete;

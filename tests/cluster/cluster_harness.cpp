@@ -272,8 +272,8 @@ std::optional<std::string> subscribe(cluster_client& c, const std::string& chann
 
 std::optional<uint64_t> publish(cluster_client& c, const std::string& channel, int64_t id,
                                 const std::string& data, std::chrono::milliseconds timeout) {
-  c.ws->send_text(R"({"type":"publish","id":)" + std::to_string(id) + R"(,"channel":")"
-                  + channel + R"(","data":)" + data + "}");
+  c.ws->send_text(R"({"type":"publish","id":)" + std::to_string(id) + R"(,"channel":")" + channel
+                  + R"(","data":)" + data + "}");
   auto r = c.ws->read_until(
     [id](const std::string& m) {
       auto t = json_string(m, "type");
@@ -287,8 +287,8 @@ std::optional<uint64_t> publish(cluster_client& c, const std::string& channel, i
   return off ? std::optional<uint64_t>(static_cast<uint64_t>(*off)) : std::nullopt;
 }
 
-std::vector<uint64_t> read_offsets(cluster_client& c, const std::string& channel,
-                                   std::size_t count, std::chrono::milliseconds timeout) {
+std::vector<uint64_t> read_offsets(cluster_client& c, const std::string& channel, std::size_t count,
+                                   std::chrono::milliseconds timeout) {
   std::vector<uint64_t> out;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (out.size() < count) {

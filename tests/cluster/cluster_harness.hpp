@@ -127,8 +127,7 @@ std::optional<uint64_t> publish(cluster_client& c, const std::string& channel, i
                                 std::chrono::milliseconds timeout = std::chrono::seconds(5));
 /// Reads until `count` `message` frames of `channel` arrived (or the timeout); their
 /// offsets in arrival order. Other frames are skipped.
-std::vector<uint64_t> read_offsets(cluster_client& c, const std::string& channel,
-                                   std::size_t count,
+std::vector<uint64_t> read_offsets(cluster_client& c, const std::string& channel, std::size_t count,
                                    std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 /// True when the server closed or reset the connection (nothing more will arrive).

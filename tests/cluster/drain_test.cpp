@@ -159,9 +159,8 @@ TEST(cluster_drain, draining_node_refuses_upgrades_and_readyz_with_an_alternate)
   ASSERT_TRUE(keep.ws);
   keep.ws->auto_pong = true;
   c[0].proc->signal(SIGTERM);
-  ASSERT_TRUE(wait_until(3s, [&] {
-    return http_request(c[0].http_port, "GET", "/readyz").status == 503;
-  }));
+  ASSERT_TRUE(
+    wait_until(3s, [&] { return http_request(c[0].http_port, "GET", "/readyz").status == 503; }));
   auto refused = ws_client::connect(c[0].http_port);
   EXPECT_FALSE(refused->open());
   EXPECT_EQ(refused->answer().status, 503);

@@ -101,16 +101,18 @@ TEST(cluster_failure, stopped_node_comes_back_refuted_and_its_state_is_rebuilt) 
   ASSERT_TRUE(presence_is(a, ch, 2)) << c.logs();
   auto before = c.members(0)["n3"];
   c[2].proc->signal(SIGSTOP);
-  ASSERT_TRUE(c.wait_state(0, "n3", "down", std::chrono::milliseconds(c.options().dead_timeout_ms)
-                                              + 2s))
+  ASSERT_TRUE(
+    c.wait_state(0, "n3", "down", std::chrono::milliseconds(c.options().dead_timeout_ms) + 2s))
     << c.logs();
   ASSERT_TRUE(wait_leave(a, z.session, 5s)) << c.logs();
   c[2].proc->signal(SIGCONT);
   // It hears it was declared down, refutes with a higher version and is up again.
-  ASSERT_TRUE(wait_until(10s, [&] {
-    auto m = c.members(0)["n3"];
-    return m.state == "up" && m.version > before.version;
-  })) << c.logs();
+  ASSERT_TRUE(wait_until(10s,
+                         [&] {
+                           auto m = c.members(0)["n3"];
+                           return m.state == "up" && m.version > before.version;
+                         }))
+    << c.logs();
   ASSERT_TRUE(c.wait_formed({0, 1, 2})) << c.logs();
   // Its session is back in the room, and traffic flows both ways again.
   EXPECT_TRUE(presence_is(a, ch, 2, 10s)) << c.logs();
@@ -136,10 +138,12 @@ TEST(cluster_failure, restarted_node_rejoins_with_a_higher_incarnation) {
   c[2].proc->signal(SIGKILL);
   ASSERT_TRUE(c.wait_state(0, "n3", "down", 5s)) << c.logs();
   c.start(2);
-  ASSERT_TRUE(wait_until(10s, [&] {
-    auto m = c.members(0)["n3"];
-    return m.state == "up" && m.incarnation > before;
-  })) << c.logs();
+  ASSERT_TRUE(wait_until(10s,
+                         [&] {
+                           auto m = c.members(0)["n3"];
+                           return m.state == "up" && m.incarnation > before;
+                         }))
+    << c.logs();
   EXPECT_TRUE(c.wait_formed({0, 1, 2})) << c.logs();
   // And it works as a member: a publish on it reaches n1.
   const std::string ch = "room:rejoin";

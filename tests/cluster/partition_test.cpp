@@ -176,22 +176,39 @@ TEST(cluster_partition, two_one_split_is_detected_and_heals) {
   }
   std::vector<std::unique_ptr<process>> nodes;
   for (int i = 1; i <= 3; ++i) {
-    nodes.push_back(std::make_unique<process>(
-      "/usr/sbin/ip",
-      std::vector<std::string>{"netns", "exec", lab.ns(i), plexus_binary(),
-                               "--node.name", "n" + std::to_string(i),
-                               "--node.listen", lab.ip(i) + ":8080",
-                               "--node.actor_threads", "2", "--node.io_threads", "1",
-                               "--auth.anonymous", "true",
-                               "--auth.api_key", test_cluster::api_key,
-                               "--cluster.enabled", "true",
-                               "--cluster.bind", lab.ip(i) + ":9100",
-                               "--cluster.seeds", seeds,
-                               "--cluster.gossip_interval_ms", "100",
-                               "--cluster.suspect_timeout_ms", "500",
-                               "--cluster.dead_timeout_ms", "1200",
-                               "--cluster.secret", "partition-test-secret-0123456789"},
-      dir + "/n" + std::to_string(i) + ".log"));
+    nodes.push_back(
+      std::make_unique<process>("/usr/sbin/ip",
+                                std::vector<std::string>{"netns",
+                                                         "exec",
+                                                         lab.ns(i),
+                                                         plexus_binary(),
+                                                         "--node.name",
+                                                         "n" + std::to_string(i),
+                                                         "--node.listen",
+                                                         lab.ip(i) + ":8080",
+                                                         "--node.actor_threads",
+                                                         "2",
+                                                         "--node.io_threads",
+                                                         "1",
+                                                         "--auth.anonymous",
+                                                         "true",
+                                                         "--auth.api_key",
+                                                         test_cluster::api_key,
+                                                         "--cluster.enabled",
+                                                         "true",
+                                                         "--cluster.bind",
+                                                         lab.ip(i) + ":9100",
+                                                         "--cluster.seeds",
+                                                         seeds,
+                                                         "--cluster.gossip_interval_ms",
+                                                         "100",
+                                                         "--cluster.suspect_timeout_ms",
+                                                         "500",
+                                                         "--cluster.dead_timeout_ms",
+                                                         "1200",
+                                                         "--cluster.secret",
+                                                         "partition-test-secret-0123456789"},
+                                dir + "/n" + std::to_string(i) + ".log"));
   }
   auto logs = [&] {
     std::string out;
@@ -201,35 +218,40 @@ TEST(cluster_partition, two_one_split_is_detected_and_heals) {
     return out;
   };
   std::map<std::string, std::string> all_up{{"n1", "up"}, {"n2", "up"}, {"n3", "up"}};
-  ASSERT_TRUE(wait_until(15s, [&] {
-    return sees(lab, 1, all_up) && sees(lab, 2, all_up) && sees(lab, 3, all_up);
-  })) << logs();
+  ASSERT_TRUE(wait_until(
+    15s, [&] { return sees(lab, 1, all_up) && sees(lab, 2, all_up) && sees(lab, 3, all_up); }))
+    << logs();
   const std::string ch = "partitioned";
   ASSERT_TRUE(http_publish(lab, 1, ch, 1)) << logs();
 
   lab.split();
-  ASSERT_TRUE(wait_until(10s, [&] {
-    return sees(lab, 1, {{"n3", "down"}, {"n2", "up"}}) && sees(lab, 2, {{"n3", "down"}})
-           && sees(lab, 3, {{"n1", "down"}, {"n2", "down"}});
-  })) << logs();
+  ASSERT_TRUE(wait_until(10s,
+                         [&] {
+                           return sees(lab, 1, {{"n3", "down"}, {"n2", "up"}})
+                                  && sees(lab, 2, {{"n3", "down"}})
+                                  && sees(lab, 3, {{"n1", "down"}, {"n2", "down"}});
+                         }))
+    << logs();
   // The majority side keeps serving the channel, whichever node owned it.
   auto during = http_publish(lab, 2, ch, 2);
   EXPECT_TRUE(during) << logs();
 
   lab.heal();
-  ASSERT_TRUE(wait_until(20s, [&] {
-    return sees(lab, 1, all_up) && sees(lab, 2, all_up) && sees(lab, 3, all_up);
-  })) << logs();
+  ASSERT_TRUE(wait_until(
+    20s, [&] { return sees(lab, 1, all_up) && sees(lab, 2, all_up) && sees(lab, 3, all_up); }))
+    << logs();
   // One owner again: publishes from both sides land in one ordered stream.
   std::optional<uint64_t> a;
   std::optional<uint64_t> b;
-  ASSERT_TRUE(wait_until(10s, [&] {
-    a = http_publish(lab, 1, ch, 3);
-    b = http_publish(lab, 3, ch, 4);
-    return a && b && *b == *a + 1;
-  })) << "after heal: " << (a ? std::to_string(*a) : "-") << " then "
-      << (b ? std::to_string(*b) : "-") << "\n"
-      << logs();
+  ASSERT_TRUE(wait_until(10s,
+                         [&] {
+                           a = http_publish(lab, 1, ch, 3);
+                           b = http_publish(lab, 3, ch, 4);
+                           return a && b && *b == *a + 1;
+                         }))
+    << "after heal: " << (a ? std::to_string(*a) : "-") << " then "
+    << (b ? std::to_string(*b) : "-") << "\n"
+    << logs();
   for (auto& n : nodes) {
     n->kill_now();
   }
