@@ -116,8 +116,7 @@ void room_state::report_if_idle() {
   hist.expire(cfg.ctx.now());
   // Only an owner's history keeps a room for recovery; a follower's copy is a mirror.
   bool history_matters = !link.clustered() || link.owning != owner_phase::none;
-  if (!has_local_interest() && !cluster_keeps_alive(*this)
-      && (hist.empty() || !history_matters)) {
+  if (!has_local_interest() && !cluster_keeps_alive(*this) && (hist.empty() || !history_matters)) {
     self->send(cfg.registry, idle_atom::value, routed);
   } else {
     maybe_idle();
@@ -239,8 +238,8 @@ void room_state::commit(const stream_entry& e, clock::time_point at) {
 
 void room_state::announce_resync() {
   for (const auto& s : subs) {
-    s.out->push(make_subscribed(std::nullopt, cfg.channel, offset, epoch, false,
-                                encodings::only(s.format)));
+    s.out->push(
+      make_subscribed(std::nullopt, cfg.channel, offset, epoch, false, encodings::only(s.format)));
   }
 }
 
