@@ -253,10 +253,6 @@ caf::behavior session_actor(caf::stateful_actor<session_state>* self, session_co
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.meta = st.cfg.who.meta;
-  st.reply(make_welcome(welcome_info{st.cfg.id, st.cfg.ctx.settings->node_name, st.cfg.who.user,
-                                     st.cfg.ctx.settings->presence.heartbeat_interval_ms,
-                                     st.cfg.resume},
-                        own_format(st)));
   st.schedule_expiry();
   if (st.cfg.ctx.events) {
     st.emit(hook_event::kind::connect, {});
@@ -279,6 +275,8 @@ caf::behavior session_actor(caf::stateful_actor<session_state>* self, session_co
   return {
     [self](client_message& msg) { dispatch(self, msg); },
     [self](closed_atom) { self->quit(); },
+    // The connection answered app-level pings itself; the client is alive.
+    [self](heartbeat_atom) { self->state.heartbeat(); },
     [self](expiry_atom, uint64_t generation, bool final) {
       auto& st = self->state;
       if (generation != st.expiry_generation) {

@@ -30,7 +30,7 @@ struct session_config {
   context ctx;
   caf::actor registry;
   caf::actor tracker;
-  /// Token for sticky reconnects, sent in `welcome`.
+  /// Token for sticky reconnects (the connection sends it in `welcome`).
   std::string resume;
   /// Checks `refresh` tokens; empty = refresh is refused.
   token_verifier verify;

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/messages.hpp"
+#include "actors/server_frames.hpp"
 
 namespace plexus::net {
 
@@ -66,6 +67,17 @@ server::server(server_settings settings, server_deps deps)
     workers_.push_back(std::make_unique<io_worker>(i));
   }
   make_resume = [node = settings_.node_name](const std::string& id) { return node + "." + id; };
+  env_.websocket = &settings_.websocket;
+  env_.stats = deps_.ctx.stats.get();
+  env_.node_name = settings_.node_name;
+  env_.messages_per_minute = deps_.ctx.settings->limits.messages_per_minute;
+  // The session forwards at most one heartbeat per stale_threshold / 8 to the tracker;
+  // notes from the connection need not be more frequent than that.
+  env_.touch_interval = std::chrono::milliseconds(
+    std::max<uint32_t>(1, deps_.ctx.settings->presence.stale_threshold_ms / 8));
+  env_.spawn_session = [this](const std::shared_ptr<ws_connection>& conn, uint64_t seed) {
+    return spawn_lazy_session(conn, seed);
+  };
 }
 
 server::~server() {
@@ -155,6 +167,62 @@ upgrade_context server::upgrade_state(const std::string& ip) {
   return ctx;
 }
 
+actors::session_config server::session_config_for(const std::shared_ptr<ws_connection>& conn,
+                                                  std::string id, actors::identity who,
+                                                  const std::string& peer) {
+  actors::session_config cfg;
+  cfg.id = std::move(id);
+  cfg.who = std::move(who);
+  cfg.out = conn;
+  cfg.ctx = deps_.ctx;
+  cfg.registry = deps_.registry;
+  cfg.tracker = deps_.tracker;
+  cfg.resume = make_resume(cfg.id);
+  cfg.peer = peer;
+  if (auth_->has_keys()) {
+    cfg.verify = [auth = auth_.get()](const std::string& token, std::string& error) {
+      auto r = auth->verify(token);
+      error = r.error;
+      return r.who;
+    };
+  }
+  return cfg;
+}
+
+namespace {
+
+/// An anonymous session and its user are both named after one random number, so a
+/// connection that has no session actor yet only needs to keep that number.
+std::string seed_session_id(uint64_t seed) {
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(seed));
+  return buf;
+}
+
+actors::identity seed_identity(uint64_t seed) {
+  actors::identity who;
+  who.user = "anon-" + seed_session_id(seed).substr(0, 12);
+  who.anonymous = true;
+  return who;
+}
+
+uint64_t random_seed() {
+  thread_local std::mt19937_64 gen{std::random_device{}()};
+  uint64_t seed = 0;
+  while (seed == 0) {
+    seed = gen();
+  }
+  return seed;
+}
+
+} // namespace
+
+caf::actor server::spawn_lazy_session(const std::shared_ptr<ws_connection>& conn,
+                                      uint64_t seed) {
+  auto cfg = session_config_for(conn, seed_session_id(seed), seed_identity(seed), conn->peer());
+  return deps_.sys->spawn(actors::session_actor, std::move(cfg));
+}
+
 void server::open_connection(tcp::socket socket, io_worker& worker, upgrade_plan plan,
                              std::string initial, std::string peer,
                              std::unique_ptr<tls_transport> tls) {
@@ -167,35 +235,32 @@ void server::open_connection(tcp::socket socket, io_worker& worker, upgrade_plan
     opts.reader.client_no_context_takeover = plan.deflate->client_no_context_takeover;
     opts.reader.client_max_window_bits = plan.deflate->client_max_window_bits;
   }
-  opts.settings = &settings_.websocket;
-  opts.messages_per_minute = deps_.ctx.settings->limits.messages_per_minute;
-  opts.stats = deps_.ctx.stats;
-  opts.node_name = settings_.node_name;
+  opts.env = &env_;
   opts.peer = peer;
   auto handshake = handshake_response(plan);
   auto conn = std::make_shared<ws_connection>(std::move(socket), worker, std::move(opts),
                                               std::move(tls));
-  caf::actor session;
-  if (plan.mode == ws_mode::session) {
-    actors::session_config cfg;
-    cfg.id = random_id(16);
-    cfg.who = std::move(plan.who);
-    cfg.out = conn;
-    cfg.ctx = deps_.ctx;
-    cfg.registry = deps_.registry;
-    cfg.tracker = deps_.tracker;
-    cfg.resume = make_resume(cfg.id);
-    cfg.peer = peer;
-    if (auth_->has_keys()) {
-      cfg.verify = [auth = auth_.get()](const std::string& token, std::string& error) {
-        auto r = auth->verify(token);
-        error = r.error;
-        return r.who;
-      };
-    }
-    session = deps_.sys->spawn(actors::session_actor, std::move(cfg));
+  if (plan.mode != ws_mode::session) {
+    conn->start(std::move(handshake), nullptr, std::move(initial), nullptr);
+    return;
   }
-  conn->start(std::move(handshake), std::move(initial), std::move(session));
+  // An anonymous client needs no actor until it sends a frame: idle connections then cost
+  // only their socket and queues (the actor is most of a connection's memory). Token
+  // holders get theirs at once: their personal channel and token expiry need it.
+  uint64_t seed = plan.who.anonymous ? random_seed() : 0;
+  auto id = seed != 0 ? seed_session_id(seed) : random_id(16);
+  auto who = seed != 0 ? seed_identity(seed) : std::move(plan.who);
+  auto welcome = actors::make_welcome(
+    actors::welcome_info{id, settings_.node_name, who.user,
+                         deps_.ctx.settings->presence.heartbeat_interval_ms, make_resume(id)},
+    actors::encodings::only(plan.format));
+  caf::actor session;
+  if (seed == 0) {
+    session = deps_.sys->spawn(actors::session_actor,
+                               session_config_for(conn, std::move(id), std::move(who), peer));
+  }
+  conn->start(std::move(handshake), std::move(welcome), std::move(initial), std::move(session),
+              seed);
 }
 
 std::size_t server::connections() const {

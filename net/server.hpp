@@ -105,6 +105,8 @@ public:
   boost::asio::ssl::context* tls_context() const {
     return tls_.get();
   }
+  /// Spawns the session actor of an anonymous connection on its first frame.
+  caf::actor spawn_lazy_session(const std::shared_ptr<ws_connection>& conn, uint64_t seed);
   /// Everything plan_upgrade needs about this node right now.
   upgrade_context upgrade_state(const std::string& ip);
 
@@ -113,7 +115,12 @@ private:
 
   server_settings settings_;
   server_deps deps_;
+  actors::session_config session_config_for(const std::shared_ptr<ws_connection>& conn,
+                                            std::string id, actors::identity who,
+                                            const std::string& peer);
+
   std::unique_ptr<authenticator> auth_;
+  connection_env env_;
   std::unique_ptr<boost::asio::ssl::context> tls_;
   route_table routes_;
   std::vector<std::unique_ptr<io_worker>> workers_;

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <boost/system/error_code.hpp>
 
@@ -44,6 +46,13 @@ public:
   /// Closes the TCP connection (after the WebSocket close handshake, so without waiting
   /// for the peer's close_notify). Pending operations finish with operation_aborted.
   void close();
+
+  // The TLS path's buffers live here rather than in ws_connection, so plain connections
+  // (the vast majority) do not carry them.
+  std::vector<uint8_t> in; // decrypted bytes of one read
+  std::string out;         // frames coalesced for one SSL write
+  std::size_t next = 0;    // first item of ws_connection::writing_ not yet in a write
+  bool batch_done = false; // every item of writing_ is on the wire
 
 private:
   std::unique_ptr<impl> impl_;

@@ -64,31 +64,37 @@ ws_connection::ws_connection(tcp::socket socket, io_worker& worker, ws_options o
     worker_(worker),
     opts_(std::move(opts)),
     reader_(opts_.reader),
-    limiter_(opts_.messages_per_minute),
+    limiter_(opts_.env->messages_per_minute),
     last_rx_(clock_type::now()),
     tls_(std::move(tls)) {
   if (tls_) {
     tls_->set_no_delay();
-    tls_in_.resize(tls_read_buffer_size);
+    tls_->in.resize(tls_read_buffer_size);
   } else {
     boost::system::error_code ec;
     socket_.non_blocking(true, ec);
     socket_.set_option(tcp::no_delay(true), ec);
   }
-  opts_.stats->connections.fetch_add(1, std::memory_order_relaxed);
-  opts_.stats->connections_total.fetch_add(1, std::memory_order_relaxed);
+  opts_.env->stats->connections.fetch_add(1, std::memory_order_relaxed);
+  opts_.env->stats->connections_total.fetch_add(1, std::memory_order_relaxed);
 }
 
 ws_connection::~ws_connection() = default;
 
-void ws_connection::start(std::string handshake, std::string initial, caf::actor session) {
+void ws_connection::start(std::string handshake, actors::frame_ptr welcome, std::string initial,
+                          caf::actor session, uint64_t lazy_seed) {
   session_ = std::move(session);
+  lazy_seed_ = lazy_seed;
   worker_.attach(shared_from_this());
   {
     auto f = std::make_shared<actors::frame>();
     f->json = std::move(handshake);
     std::lock_guard<std::mutex> guard{mu_};
     control_.push_back(out_item{std::move(f), ws::opcode::text, true});
+    if (welcome) {
+      auto op = opts_.format == actors::wire_format::json ? ws::opcode::text : ws::opcode::binary;
+      queue_.push_back(out_item{std::move(welcome), op, false});
+    }
   }
   flush();
   if (!initial.empty()) {
@@ -153,7 +159,7 @@ void ws_connection::on_message(bool text, std::string_view payload) {
   if (opts_.mode == ws_mode::echo) {
     auto f = std::make_shared<actors::frame>();
     f->json.assign(payload.data(), payload.size());
-    if (deflate() && payload.size() >= opts_.settings->compression_min_bytes) {
+    if (deflate() && payload.size() >= opts_.env->websocket->compression_min_bytes) {
       f->json_deflated = actors::deflate_message(payload);
     }
     std::lock_guard<std::mutex> guard{mu_};
@@ -165,7 +171,7 @@ void ws_connection::on_message(bool text, std::string_view payload) {
 }
 
 void ws_connection::handle_message(bool text, std::string_view payload) {
-  auto& stats = *opts_.stats;
+  auto& stats = *opts_.env->stats;
   stats.messages_in_total.fetch_add(1, std::memory_order_relaxed);
   auto own = actors::encodings::only(opts_.format);
   switch (limiter_.take()) {
@@ -177,18 +183,18 @@ void ws_connection::handle_message(bool text, std::string_view payload) {
       if (!rate_limit_logged_) {
         // Once per burst: a flood must not turn into a flood of log lines.
         rate_limit_logged_ = true;
-        spdlog::info("[{}] {} rate limited: over {} messages per minute", opts_.node_name,
-                     opts_.peer, opts_.messages_per_minute);
+        spdlog::info("[{}] {} rate limited: over {} messages per minute", opts_.env->node_name,
+                     opts_.peer, opts_.env->messages_per_minute);
       }
       push(actors::make_error(std::nullopt, actors::errc::rate_limited,
-                              "rate limit of " + std::to_string(opts_.messages_per_minute)
+                              "rate limit of " + std::to_string(opts_.env->messages_per_minute)
                                 + " messages per minute exceeded",
                               own),
            actors::slow_consumer_policy::disconnect);
       return;
     case actors::rate_verdict::disconnect:
       stats.reject(actors::rejection::rate_limit_close);
-      spdlog::info("[{}] {} closed: rate limit exceeded repeatedly", opts_.node_name, opts_.peer);
+      spdlog::info("[{}] {} closed: rate limit exceeded repeatedly", opts_.env->node_name, opts_.peer);
       start_close(actors::close_code::rate_limited, "rate limit exceeded", false);
       return;
   }
@@ -196,13 +202,29 @@ void ws_connection::handle_message(bool text, std::string_view payload) {
   auto decoded = actors::decode_client_frame(fmt, payload);
   if (auto* err = std::get_if<actors::decode_error>(&decoded)) {
     stats.reject(actors::rejection_for(err->code));
-    spdlog::info("[{}] {} frame refused ({}): {}", opts_.node_name, opts_.peer,
+    spdlog::info("[{}] {} frame refused ({}): {}", opts_.env->node_name, opts_.peer,
                  actors::to_string(err->code), err->message);
     push(actors::make_error(err->id, err->code, err->message, own),
          actors::slow_consumer_policy::disconnect);
     return;
   }
-  caf::anon_send(session_, std::move(std::get<actors::client_message>(decoded)));
+  auto& msg = std::get<actors::client_message>(decoded);
+  if (std::holds_alternative<actors::ping_request>(msg.body)) {
+    // Answered here: an app-level ping needs no actor, only a note to the session now and
+    // then that the client is alive (presence heartbeat).
+    push(actors::make_pong(msg.id, own), actors::slow_consumer_policy::disconnect);
+    auto now = clock_type::now();
+    if (session_ && now - last_touch_ >= opts_.env->touch_interval) {
+      last_touch_ = now;
+      caf::anon_send(session_, actors::heartbeat_atom::value);
+    }
+    return;
+  }
+  if (!session_) {
+    session_ = opts_.env->spawn_session(shared_from_this(), lazy_seed_);
+  }
+  last_touch_ = clock_type::now();
+  caf::anon_send(session_, std::move(msg));
 }
 
 void ws_connection::on_ping(std::string_view payload) {
@@ -235,8 +257,8 @@ void ws_connection::on_close(uint16_t code, std::string_view) {
 }
 
 void ws_connection::on_protocol_error(uint16_t close_code, std::string_view reason) {
-  opts_.stats->reject(rejection_for_close(close_code));
-  spdlog::info("[{}] {} closed with {}: {}", opts_.node_name, opts_.peer, close_code, reason);
+  opts_.env->stats->reject(rejection_for_close(close_code));
+  spdlog::info("[{}] {} closed with {}: {}", opts_.env->node_name, opts_.peer, close_code, reason);
   start_close(close_code, std::string{reason}, false);
 }
 
@@ -249,12 +271,12 @@ bool ws_connection::push(const actors::frame_ptr& f, actors::slow_consumer_polic
   if (!accepting_) {
     return false;
   }
-  auto limit = opts_.settings->send_queue_limit_bytes;
+  auto limit = opts_.env->websocket->send_queue_limit_bytes;
   if (queued_bytes_ + size > limit && !queue_.empty()) {
     using actors::slow_consumer_policy;
     if (!lagging_) {
       lagging_ = true; // counted once per episode; flush() clears it when the queue drains
-      opts_.stats->slow_consumers_total.fetch_add(1, std::memory_order_relaxed);
+      opts_.env->stats->slow_consumers_total.fetch_add(1, std::memory_order_relaxed);
     }
     if (policy == slow_consumer_policy::disconnect) {
       accepting_ = false;
@@ -499,7 +521,7 @@ void ws_connection::wait_writable() {
 }
 
 void ws_connection::count_out(std::size_t bytes) {
-  opts_.stats->bytes_out_total.fetch_add(bytes, std::memory_order_relaxed);
+  opts_.env->stats->bytes_out_total.fetch_add(bytes, std::memory_order_relaxed);
 }
 
 void ws_connection::finish_close() {
@@ -522,7 +544,7 @@ void ws_connection::finish_close() {
     queued_bytes_ = 0;
   }
   writing_.clear();
-  opts_.stats->connections.fetch_sub(1, std::memory_order_relaxed);
+  opts_.env->stats->connections.fetch_sub(1, std::memory_order_relaxed);
   if (session_) {
     caf::anon_send(session_, actors::closed_atom::value);
     session_ = nullptr;
@@ -540,13 +562,13 @@ void ws_connection::sweep(clock_type::time_point now) {
   if (state_ != state::open) {
     return;
   }
-  const auto& ws = *opts_.settings;
+  const auto& ws = *opts_.env->websocket;
   auto interval = std::chrono::milliseconds(ws.heartbeat_interval_ms);
   auto timeout = std::chrono::milliseconds(ws.heartbeat_timeout_ms);
   if (ping_outstanding_) {
     if (now - ping_sent_ >= timeout) {
-      opts_.stats->reject(actors::rejection::heartbeat_timeout);
-      spdlog::info("[{}] {} closed: no pong within {} ms", opts_.node_name, opts_.peer,
+      opts_.env->stats->reject(actors::rejection::heartbeat_timeout);
+      spdlog::info("[{}] {} closed: no pong within {} ms", opts_.env->node_name, opts_.peer,
                    ws.heartbeat_timeout_ms);
       finish_close();
     }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -29,15 +30,30 @@ enum class ws_mode : uint8_t {
   echo,    // /ws/echo: messages come back unchanged (conformance suites)
 };
 
+class ws_connection;
+
+/// What every connection of a server shares: one instance owned by the server, pointed to
+/// by each connection (rather than copied into each: idle connections are most of a
+/// node's memory).
+struct connection_env {
+  const websocket_settings* websocket = nullptr;
+  actors::metrics* stats = nullptr;
+  std::string node_name;
+  uint32_t messages_per_minute = 6000;
+  /// How often a connection that answers app-level pings itself tells its session that the
+  /// client is alive (presence heartbeats need one per interval, not one per ping).
+  std::chrono::milliseconds touch_interval{1000};
+  /// Spawns the session actor of a connection that was opened without one (anonymous
+  /// clients get theirs on their first frame); `seed` names the session and the user.
+  std::function<caf::actor(const std::shared_ptr<ws_connection>&, uint64_t seed)> spawn_session;
+};
+
 /// Everything a connection is created with after a successful upgrade.
 struct ws_options {
   ws_mode mode = ws_mode::session;
   actors::wire_format format = actors::wire_format::json;
   ws::reader_options reader;
-  const websocket_settings* settings = nullptr;
-  uint32_t messages_per_minute = 6000;
-  std::shared_ptr<actors::metrics> stats;
-  std::string node_name;
+  const connection_env* env = nullptr;
   std::string peer; // "ip:port", for logs
 };
 
@@ -74,9 +90,12 @@ public:
                 std::unique_ptr<tls_transport> tls);
   ~ws_connection() override;
 
-  /// Starts reading; `handshake` (the 101 response) is written first and `initial` holds
-  /// bytes that arrived behind the upgrade request. Worker thread only.
-  void start(std::string handshake, std::string initial, caf::actor session);
+  /// Starts reading; `handshake` (the 101 response) is written first, then `welcome` (when
+  /// set), and `initial` holds bytes that arrived behind the upgrade request. Without a
+  /// `session`, one is spawned through the env on the first data frame, named by
+  /// `lazy_seed`. Worker thread only.
+  void start(std::string handshake, actors::frame_ptr welcome, std::string initial,
+             caf::actor session, uint64_t lazy_seed = 0);
 
   // -- actors::outbox (any thread) --------------------------------------------------
 
@@ -102,6 +121,10 @@ public:
     finish_close();
   }
   std::size_t worker_slot = 0;
+
+  const std::string& peer() const {
+    return opts_.peer;
+  }
 
   bool is_open() const {
     return state_ == state::open;
@@ -142,6 +165,7 @@ private:
   ws::reader reader_;
   actors::rate_limiter limiter_;
   caf::actor session_;
+  uint64_t lazy_seed_ = 0; // names the session to spawn on the first frame (when none yet)
 
   // Shared with pushing threads, under mu_.
   std::mutex mu_;
@@ -165,14 +189,11 @@ private:
   std::chrono::steady_clock::time_point ping_sent_{};
   std::chrono::steady_clock::time_point close_deadline_{};
   bool ping_outstanding_ = false;
+  std::chrono::steady_clock::time_point last_touch_{}; // last liveness note to the session
   bool rate_limit_logged_ = false; // this burst over the limit was logged
 
-  // TLS only (worker thread): the stream, its read buffer, and the write in flight.
+  // TLS only (worker thread): the stream with its buffers; null on plain connections.
   std::unique_ptr<tls_transport> tls_;
-  std::vector<uint8_t> tls_in_;
-  std::string tls_out_;
-  std::size_t tls_next_ = 0;      // first item of writing_ not yet in a TLS write
-  bool tls_batch_done_ = false;   // every item of writing_ is on the wire
 };
 
 } // namespace plexus::net

@@ -17,7 +17,7 @@ constexpr std::size_t tls_write_chunk = 64 * 1024;
 
 void ws_connection::read_tls() {
   tls_->async_read_some(
-    tls_in_.data(), tls_in_.size(),
+    tls_->in.data(), tls_->in.size(),
     [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
       if (self->state_ == state::closed) {
         return;
@@ -29,7 +29,7 @@ void ws_connection::read_tls() {
       self->last_rx_ = std::chrono::steady_clock::now();
       self->ping_outstanding_ = false;
       if (!self->reader_.finished()) {
-        self->reader_.feed(self->tls_in_.data(), n, *self);
+        self->reader_.feed(self->tls_->in.data(), n, *self);
       }
       if (self->state_ != state::closed) {
         self->read_tls();
@@ -38,18 +38,18 @@ void ws_connection::read_tls() {
 }
 
 bool ws_connection::write_tls() {
-  if (tls_batch_done_) {
-    tls_batch_done_ = false;
-    tls_next_ = 0;
+  if (tls_->batch_done) {
+    tls_->batch_done = false;
+    tls_->next = 0;
     return true;
   }
   // The frames are copied next to their headers: SSL_write encrypts one contiguous buffer
   // into records anyway, and the copy frees the write from the frames' lifetimes.
-  tls_out_.clear();
-  while (tls_next_ < writing_.size() && tls_out_.size() < tls_write_chunk) {
-    const auto& item = writing_[tls_next_++];
+  tls_->out.clear();
+  while (tls_->next < writing_.size() && tls_->out.size() < tls_write_chunk) {
+    const auto& item = writing_[tls_->next++];
     if (item.raw) {
-      tls_out_ += item.f->json;
+      tls_->out += item.f->json;
       continue;
     }
     bool compressed = false;
@@ -59,12 +59,12 @@ bool ws_connection::write_tls() {
     }
     uint8_t header[ws::max_server_header];
     auto hlen = ws::write_header(header, item.op, true, compressed, payload->size());
-    tls_out_.append(reinterpret_cast<const char*>(header), hlen);
-    tls_out_ += *payload;
+    tls_->out.append(reinterpret_cast<const char*>(header), hlen);
+    tls_->out += *payload;
   }
   write_waiting_ = true;
   tls_->async_write(
-    reinterpret_cast<const uint8_t*>(tls_out_.data()), tls_out_.size(),
+    reinterpret_cast<const uint8_t*>(tls_->out.data()), tls_->out.size(),
     [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
       self->write_waiting_ = false;
       if (self->state_ == state::closed) {
@@ -75,8 +75,8 @@ bool ws_connection::write_tls() {
         return;
       }
       self->count_out(n);
-      if (self->tls_next_ >= self->writing_.size()) {
-        self->tls_batch_done_ = true;
+      if (self->tls_->next >= self->writing_.size()) {
+        self->tls_->batch_done = true;
       }
       self->flush();
     });
