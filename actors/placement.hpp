@@ -30,6 +30,9 @@ struct placement {
   uint32_t claim_timeout_ms = 1000;
   /// Pause between retries of a refused attach or forward (views still converging).
   uint32_t retry_ms = 50;
+  /// How long an owner waits for a backup's acknowledgement before releasing without it
+  /// (and resyncing it): a dead backup must not hold publishes until it is declared down.
+  uint32_t ack_timeout_ms = 2000;
 
   /// Every owner-eligible node in rendezvous (highest random weight) order for `channel`:
   /// the owner first, then its backups. Removing a node only moves the rooms it owned, to

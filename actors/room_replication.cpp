@@ -73,7 +73,6 @@ void start_sync(room_self self, const std::string& node) {
   // Counted as synced at once: replicates sent after the sync reach the backup after it
   // (one ordered connection), so they may be waited for right away.
   st.link.synced.insert(node);
-  auto epoch = st.epoch;
   self->request(st.link.router, request_timeout(st), peer_req_atom::value, node, std::move(w))
     .then(
       [self, node](room_wire& reply) {
@@ -96,9 +95,15 @@ void backup_failed(room_self self, const std::string& node) {
   release_ready(self);
   bool still_backup = std::find(l.backups.begin(), l.backups.end(), node) != l.backups.end();
   if (l.owning == owner_phase::owning && still_backup && l.view->is_alive(node)) {
-    spdlog::warn("[{}] room {}: backup {} lost sync, sending a snapshot", node_name(st),
+    spdlog::warn("[{}] room {}: backup {} lost sync, sending a snapshot shortly", node_name(st),
                  st.cfg.channel, node);
-    start_sync(self, node);
+    // Not at once: an unreachable backup would fail again at once, in a loop, until it is
+    // declared down. The next tick resyncs every backup that is not synced.
+    if (!l.forward_tick_scheduled) {
+      l.forward_tick_scheduled = true;
+      self->delayed_send(self, std::chrono::milliseconds(l.view->retry_ms * 4),
+                         forward_tick_atom::value);
+    }
   }
 }
 
@@ -109,7 +114,9 @@ void replicate(room_self self, const inflight_publish& p) {
   w.entry = p.entry;
   auto offset = p.entry.offset;
   for (const auto& b : p.waiting) {
-    self->request(st.link.router, request_timeout(st), peer_req_atom::value, b, w)
+    self
+      ->request(st.link.router, std::chrono::milliseconds(st.link.view->ack_timeout_ms),
+                peer_req_atom::value, b, w)
       .then(
         [self, b, offset](room_wire& reply) {
           if (reply.status != room_status::ok) {
@@ -361,6 +368,11 @@ void cluster_forward_tick(room_self self) {
   auto& l = st.link;
   l.forward_tick_scheduled = false;
   if (l.owning == owner_phase::owning) {
+    for (const auto& b : l.backups) {
+      if (l.synced.count(b) == 0 && l.view->is_alive(b)) {
+        start_sync(self, b);
+      }
+    }
     return release_forwards(self);
   }
   auto now = st.cfg.ctx.now();

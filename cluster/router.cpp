@@ -270,6 +270,17 @@ void router_state::send_to(const std::vector<std::string>& nodes, envelope e) {
   cfg.net->send(std::move(endpoints), encode(e, cfg.settings.secret));
 }
 
+bool router_state::send_request(const std::string& node, const envelope& e) {
+  const auto* m = mem->find(node);
+  if (m == nullptr || node == cfg.node_name || m->control.empty()) {
+    cfg.ctx.stats->cluster_messages_dropped_total.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  cfg.ctx.stats->cluster_messages_out_total.fetch_add(1, std::memory_order_relaxed);
+  cfg.net->send(m->control, encode(e, cfg.settings.secret), e.id);
+  return true;
+}
+
 void router_state::gossip() {
   auto e = make_envelope(*this, envelope_kind::gossip);
   e.members = mem->table();
@@ -287,6 +298,7 @@ void router_state::publish_view(const std::string& without) {
   // differ for a moment (a join still spreading) converge first.
   v.claim_timeout_ms = std::max<uint32_t>(1000, 6 * cfg.settings.gossip_interval_ms);
   v.retry_ms = std::clamp<uint32_t>(cfg.settings.gossip_interval_ms / 4, 10, 100);
+  v.ack_timeout_ms = cfg.settings.suspect_timeout_ms;
   if (!without.empty()) {
     auto drop = [&](std::vector<std::string>& names) {
       names.erase(std::remove(names.begin(), names.end(), without), names.end());
@@ -304,6 +316,7 @@ void router_state::handle(const std::vector<member_event>& events) {
     const auto& m = ev.info;
     switch (ev.what) {
       case member_event::kind::up:
+        cfg.net->connect(m.control); // ready before the first room message to it
         spdlog::info("[{}] cluster: node {} is up (incarnation {}.{}, {})", cfg.node_name, m.name,
                      m.incarnation, m.version, m.ws_url);
         changed = true;
@@ -404,8 +417,17 @@ caf::behavior router_actor(caf::stateful_actor<router_state>* self, router_confi
       auto e = make_envelope(st, envelope_kind::room_request);
       e.id = id;
       e.room = std::move(w);
-      st.send_to({node}, std::move(e));
+      st.send_request(node, e);
       return rp;
+    },
+    [self](dropped_atom, uint64_t id) {
+      auto& st = self->state;
+      auto i = st.pending.find(id);
+      if (i != st.pending.end()) {
+        i->second.rp.deliver(
+          actors::make_error(actors::errc::internal, "node " + i->second.node + " unreachable"));
+        st.pending.erase(i);
+      }
     },
     [self](actors::drain_atom) {
       auto& st = self->state;
@@ -478,6 +500,10 @@ transport::receive_fn make_receiver(caf::actor router, std::string secret, std::
       }
       caf::anon_send(router, inbound_atom::value, std::move(*d.env));
     };
+}
+
+transport::drop_fn make_drop_reporter(caf::actor router) {
+  return [router](uint64_t id) { caf::anon_send(router, dropped_atom::value, id); };
 }
 
 } // namespace plexus::cluster

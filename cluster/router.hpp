@@ -31,6 +31,8 @@ using depart_atom = caf::atom_constant<caf::atom("depart")>;
 using url_atom = caf::atom_constant<caf::atom("url")>;
 /// router -> itself: a cluster-wide channel listing stops waiting for silent members.
 using listing_done_atom = caf::atom_constant<caf::atom("lstdone")>;
+/// transport -> router: `(dropped_atom, request id)`, a request that could not be sent.
+using dropped_atom = caf::atom_constant<caf::atom("dropped")>;
 
 /// How the engine creates the router.
 struct router_config {
@@ -84,6 +86,9 @@ struct router_state {
 
   /// Encodes and queues `e` for `nodes` (names); counts what cannot be sent.
   void send_to(const std::vector<std::string>& nodes, envelope e);
+  /// Sends request `e` (its id set) to `node`; false when `node` is unknown. A send the
+  /// transport cannot queue comes back as `(dropped_atom, id)`.
+  bool send_request(const std::string& node, const envelope& e);
   void gossip();
   void publish_view(const std::string& without = {});
   void handle(const std::vector<member_event>& events);
@@ -106,6 +111,10 @@ caf::behavior router_actor(caf::stateful_actor<router_state>* self, router_confi
 /// envelopes to `router`.
 transport::receive_fn make_receiver(caf::actor router, std::string secret, std::string node_name,
                                     std::shared_ptr<actors::metrics> stats);
+
+/// What the transport thread runs for a request it could not send: tells `router`, which
+/// fails the request at once (the room retries) instead of letting it time out.
+transport::drop_fn make_drop_reporter(caf::actor router);
 
 } // namespace plexus::cluster
 

@@ -32,9 +32,10 @@ std::string tcp(const std::string& host_port) {
 } // namespace
 
 struct transport::command {
-  enum class kind : uint8_t { send, forget } what = kind::send;
+  enum class kind : uint8_t { send, forget, connect } what = kind::send;
   std::vector<std::string> endpoints;
   std::string bytes;
+  uint64_t tag = 0;
 };
 
 struct transport::impl {
@@ -69,8 +70,9 @@ void transport::bind(const std::string& host_port) {
   }
 }
 
-void transport::start(receive_fn on_receive) {
+void transport::start(receive_fn on_receive, drop_fn on_drop) {
   on_receive_ = std::move(on_receive);
+  on_drop_ = std::move(on_drop);
   thread_ = std::thread([this] { run(); });
 }
 
@@ -103,16 +105,20 @@ void transport::post(command c) {
 
 void transport::send(std::vector<std::string> endpoints, std::string bytes) {
   if (!endpoints.empty()) {
-    post(command{command::kind::send, std::move(endpoints), std::move(bytes)});
+    post(command{command::kind::send, std::move(endpoints), std::move(bytes), 0});
   }
 }
 
-void transport::send(const std::string& endpoint, std::string bytes) {
-  post(command{command::kind::send, {endpoint}, std::move(bytes)});
+void transport::send(const std::string& endpoint, std::string bytes, uint64_t tag) {
+  post(command{command::kind::send, {endpoint}, std::move(bytes), tag});
 }
 
 void transport::forget(const std::string& endpoint) {
-  post(command{command::kind::forget, {endpoint}, {}});
+  post(command{command::kind::forget, {endpoint}, {}, 0});
+}
+
+void transport::connect(const std::string& endpoint) {
+  post(command{command::kind::connect, {endpoint}, {}, 0});
 }
 
 void transport::run() {
@@ -170,6 +176,10 @@ void transport::run() {
           d.dealers.erase(c.endpoints.front());
           continue;
         }
+        if (c.what == command::kind::connect) {
+          dealer(c.endpoints.front());
+          continue;
+        }
         for (const auto& ep : c.endpoints) {
           auto* s = dealer(ep);
           bool ok = false;
@@ -184,6 +194,9 @@ void transport::run() {
             stats_.sent.fetch_add(1, std::memory_order_relaxed);
           } else {
             dropped(ep);
+            if (c.tag != 0 && on_drop_) {
+              on_drop_(c.tag);
+            }
           }
         }
       }
@@ -234,6 +247,7 @@ void transport::run() {
   }
   d.dealers.clear();
   on_receive_ = nullptr; // drops the router handle it captured
+  on_drop_ = nullptr;
   // on_receive used caf::anon_send from this thread (engine/node.hpp explains why).
   caf::logger::set_current_actor_system(nullptr);
 }

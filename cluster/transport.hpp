@@ -25,6 +25,8 @@ namespace plexus::cluster {
 class transport {
 public:
   using receive_fn = std::function<void(std::string bytes)>;
+  /// Called on the transport thread with the tag of a tagged send that could not leave.
+  using drop_fn = std::function<void(uint64_t tag)>;
 
   struct counters {
     std::atomic<uint64_t> sent{0};
@@ -39,15 +41,21 @@ public:
 
   /// Binds the ROUTER on host:port. Throws std::runtime_error naming cluster.bind.
   void bind(const std::string& host_port);
-  /// Starts the thread; `on_receive` runs on it.
-  void start(receive_fn on_receive);
+  /// Starts the thread; `on_receive` and `on_drop` run on it.
+  void start(receive_fn on_receive, drop_fn on_drop = {});
   /// Stops the thread, giving queued sends up to `linger` to leave. Idempotent.
   void stop(std::chrono::milliseconds linger = std::chrono::milliseconds(0));
 
   /// Queues `bytes` for every endpoint (host:port); a DEALER is created on first use.
   /// Thread-safe, never blocks.
   void send(std::vector<std::string> endpoints, std::string bytes);
-  void send(const std::string& endpoint, std::string bytes);
+  /// As above for one endpoint; a non-zero `tag` is reported to `on_drop` when the message
+  /// cannot be queued (no live connection, queue full), so a request fails at once
+  /// instead of waiting for its timeout.
+  void send(const std::string& endpoint, std::string bytes, uint64_t tag = 0);
+  /// Opens the DEALER to `endpoint` now, so the first message to a new member does not
+  /// find the connection still being set up. Thread-safe.
+  void connect(const std::string& endpoint);
   /// Closes the DEALER to `endpoint` (a member that is gone for good). Thread-safe.
   void forget(const std::string& endpoint);
 
@@ -71,6 +79,7 @@ private:
   std::atomic<bool> stopping_{false};
   std::chrono::milliseconds linger_{0};
   receive_fn on_receive_;
+  drop_fn on_drop_;
   counters stats_;
 };
 

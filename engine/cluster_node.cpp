@@ -74,7 +74,8 @@ void cluster_node::start() {
   rc.table = board_;
   rc.on_change = on_change_;
   router_ = sys_.spawn(cluster::router_actor, std::move(rc));
-  net_->start(cluster::make_receiver(router_, c.secret, name_, ctx_.stats));
+  net_->start(cluster::make_receiver(router_, c.secret, name_, ctx_.stats),
+              cluster::make_drop_reporter(router_));
   spdlog::info("[{}] cluster: control on {}, seeds [{}], replicas {}", name_, c.bind,
                fmt::join(c.seeds, ", "), c.replicas);
 }

@@ -24,15 +24,6 @@ std::vector<uint64_t> one_to(uint64_t n) {
   return v;
 }
 
-std::string channel_owned_by(test_cluster& c, const std::string& owner, const std::string& base) {
-  for (int k = 0;; ++k) {
-    auto ch = "room:" + base + std::to_string(k);
-    if (c.owner_of(ch, {0, 1, 2}) == owner) {
-      return ch;
-    }
-  }
-}
-
 /// Publishes `n` messages at `rate` per second (each sent at its scheduled time, or at
 /// once when behind), one in flight, retrying a refused one. Records the acked offsets and
 /// when each ack arrived; calls `at_half` once half of them are acked.
@@ -131,30 +122,50 @@ struct resuming_subscriber {
   }
 };
 
-void failover_run(bool graceful) {
+enum class fault { kill_owner, drain_owner, kill_backup };
+
+/// A channel whose rendezvous order over n1..n3 is exactly n1 (owner), n2 (backup), n3.
+std::string channel_ordered(const std::string& base) {
+  for (int k = 0;; ++k) {
+    auto ch = "room:" + base + std::to_string(k);
+    actors::placement p;
+    p.owners = {"n1", "n2", "n3"};
+    if (p.order(ch) == std::vector<std::string>{"n1", "n2", "n3"}) {
+      return ch;
+    }
+  }
+}
+
+void failover_run(fault f) {
   test_cluster c{3, {}};
   c.start_all();
   ASSERT_TRUE(c.wait_formed({0, 1, 2})) << c.logs();
-  auto ch = channel_owned_by(c, "n1", graceful ? "drained" : "killed");
+  auto ch = channel_ordered(f == fault::kill_owner    ? "killed"
+                            : f == fault::drain_owner ? "drained"
+                                                      : "backup");
+  int victim = f == fault::kill_backup ? 1 : 0;
+  const char* what = f == fault::kill_owner    ? "SIGKILL of the owner"
+                     : f == fault::drain_owner ? "drain of the owner"
+                                               : "SIGKILL of the backup";
   const int n = 1000;
   resuming_subscriber steady; // on a node that survives
   steady.channel = ch;
   steady.fallback = c[2].http_port;
-  ASSERT_TRUE(steady.start(c[1].http_port));
-  resuming_subscriber roaming; // on the owner: reconnects after it is gone
+  ASSERT_TRUE(steady.start(c[2].http_port));
+  resuming_subscriber roaming; // on the victim: reconnects after it is gone
   roaming.channel = ch;
   roaming.fallback = c[2].http_port;
-  ASSERT_TRUE(roaming.start(c[0].http_port));
+  ASSERT_TRUE(roaming.start(c[victim].http_port));
   paced_publisher pub;
   clock::time_point killed_at{};
   std::thread publisher([&] {
     pub.run(c[2].http_port, ch, n, 500, [&] {
       killed_at = clock::now();
-      if (graceful) {
-        http_request(c[0].http_port, "POST", "/v1/drain", {},
+      if (f == fault::drain_owner) {
+        http_request(c[victim].http_port, "POST", "/v1/drain", {},
                      {{"Authorization", std::string("apikey ") + test_cluster::api_key}});
       } else {
-        c[0].proc->signal(SIGKILL);
+        c[victim].proc->signal(SIGKILL);
       }
     });
   });
@@ -177,17 +188,20 @@ void failover_run(bool graceful) {
                             [&](clock::time_point t) { return t > killed_at; });
   if (after != pub.acked_at.end()) {
     auto gap = std::chrono::duration_cast<std::chrono::milliseconds>(*after - killed_at);
-    std::cout << "[ measured ] " << (graceful ? "drain" : "SIGKILL")
-              << " of the owner: first ack after it in " << gap.count() << " ms\n";
+    std::cout << "[ measured ] " << what << ": first ack after it in " << gap.count() << " ms\n";
   }
 }
 
 TEST(cluster_replication, owner_killed_mid_stream_loses_no_acked_publish) {
-  failover_run(false);
+  failover_run(fault::kill_owner);
 }
 
 TEST(cluster_replication, owner_drained_mid_stream_loses_nothing) {
-  failover_run(true);
+  failover_run(fault::drain_owner);
+}
+
+TEST(cluster_replication, backup_killed_mid_stream_publishing_goes_on) {
+  failover_run(fault::kill_backup);
 }
 
 TEST(cluster_replication, owner_and_backup_dying_together_is_reported_not_silent) {
