@@ -136,8 +136,12 @@ void run_drain(net::server& srv, cluster_node* cluster, const actors::metrics& s
   auto deadline = start + grace;
   spdlog::info("[{}] draining: {} client(s), grace {} s", name, srv.connections(), grace.count());
   srv.set_draining(true);
+  // With no other node to take them, rooms stay here: do not wait for hand-offs.
+  bool others = cluster != nullptr && cluster->board()->pick(true).has_value();
   if (cluster != nullptr) {
     cluster->drain();
+  }
+  if (others) {
     // Hand the rooms over before clients reconnect elsewhere, so they find the same epoch
     // and history there and recover. Bounded: a node whose peers are gone moves nothing.
     auto handoff_deadline = std::min(deadline, start + 10s);
