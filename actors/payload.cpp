@@ -82,7 +82,9 @@ void pack_json_element(std::string& out, packer& pk, simdjson::dom::element el) 
   pk.pack_nil();
 }
 
-void write_msgpack_as_json(std::string& out, const msgpack::object& o) {
+/// Writes `o` as JSON. `in_key`: `out` is the JSON text of a map key that is an array or a
+/// map (it is escaped into a string afterwards).
+void write_msgpack_as_json(std::string& out, const msgpack::object& o, bool in_key = false) {
   switch (o.type) {
     case msgpack::type::NIL:
       out += "null";
@@ -116,7 +118,7 @@ void write_msgpack_as_json(std::string& out, const msgpack::object& o) {
         if (i > 0) {
           out.push_back(',');
         }
-        write_msgpack_as_json(out, o.via.array.ptr[i]);
+        write_msgpack_as_json(out, o.via.array.ptr[i], in_key);
       }
       out.push_back(']');
       return;
@@ -127,16 +129,22 @@ void write_msgpack_as_json(std::string& out, const msgpack::object& o) {
         if (i > 0) {
           out.push_back(',');
         }
+        bool container = kv.key.type == msgpack::type::ARRAY || kv.key.type == msgpack::type::MAP;
         if (kv.key.type == msgpack::type::STR) {
           append_json_string(out, std::string_view(kv.key.via.str.ptr, kv.key.via.str.size));
+        } else if (in_key && container) {
+          // An array or map key inside such a key: its text would be escaped once per
+          // level, doubling the output each time (a 2 KiB frame nesting 30 of them asked
+          // for gigabytes). One level of container keys is written; deeper ones are not.
+          out += "\"null\"";
         } else {
           // JSON keys are strings: a key like 1 or [1,2] becomes "1" / "[1,2]".
           std::string key;
-          write_msgpack_as_json(key, kv.key);
+          write_msgpack_as_json(key, kv.key, in_key || container);
           append_json_string(out, key);
         }
         out.push_back(':');
-        write_msgpack_as_json(out, kv.val);
+        write_msgpack_as_json(out, kv.val, in_key);
       }
       out.push_back('}');
       return;

@@ -289,6 +289,38 @@ TEST(payload_msgpack_to_json, non_string_keys_become_their_json_text) {
             R"({"1":1,"null":2,"true":3,"1.5":4,"[\"a\",-1]":5,"{\"k\":null}":6})");
 }
 
+// Found by tests/fuzz/codec_fuzz.cpp: map keys that are maps, nested inside each other,
+// were escaped once per level (the output doubled per level: gigabytes from 2 KiB).
+TEST(payload_msgpack_to_json, container_keys_inside_container_keys_do_not_blow_up) {
+  auto nested_keys = [](int depth) {
+    return pack([depth](auto& pk) {
+      // {{{...{}: 0...}: 0}: 0}: each map's only key is the next map.
+      for (int i = 0; i < depth; ++i) {
+        pk.pack_map(1);
+      }
+      pk.pack_map(0);
+      for (int i = 0; i < depth; ++i) {
+        pk.pack(0);
+      }
+    });
+  };
+  EXPECT_EQ(mp_to_json(nested_keys(1)), R"({"{}":0})");
+  // One level of container keys is kept; those nested inside it become "null".
+  EXPECT_EQ(mp_to_json(nested_keys(2)), R"({"{\"null\":0}":0})");
+  EXPECT_EQ(mp_to_json(nested_keys(32)), R"({"{\"null\":0}":0})");
+  // Arrays as keys and container keys under values of a key are bounded the same way.
+  auto mixed = pack([](auto& pk) {
+    pk.pack_map(1);
+    pk.pack_array(1);
+    pk.pack_map(1);
+    pk.pack_array(1);
+    pk.pack(7);
+    pk.pack(8);
+    pk.pack(9);
+  });
+  EXPECT_EQ(mp_to_json(mixed), R"({"[{\"null\":8}]":9})");
+}
+
 TEST(payload_msgpack_to_json, nested) {
   auto bytes = pack([](auto& pk) {
     pk.pack_map(2);
