@@ -27,6 +27,7 @@ constexpr std::size_t header_limit = 16 * 1024;
 http_request convert(const http::request<http::string_body>& req, const std::string& peer_ip) {
   http_request out;
   out.method = std::string(req.method_string());
+  out.version = req.version();
   out.target = std::string(req.target());
   auto q = out.target.find('?');
   out.path = url_decode(std::string_view{out.target}.substr(0, q));

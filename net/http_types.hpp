@@ -19,6 +19,8 @@ struct http_request {
   std::vector<std::pair<std::string, std::string>> headers; // names lowercased
   std::string body;
   std::string peer_ip;
+  /// HTTP version x 10 (11 is HTTP/1.1).
+  unsigned version = 11;
 
   /// The first header named `name` (lowercase), or nullptr.
   const std::string* header(std::string_view name) const;

@@ -84,8 +84,10 @@ std::variant<upgrade_plan, upgrade_refusal> plan_upgrade(const http_request& req
   auto* connection = req.header("connection");
   auto* key = req.header("sec-websocket-key");
   auto* version = req.header("sec-websocket-version");
-  if (req.method != "GET" || upgrade == nullptr || !contains_token(*upgrade, "websocket")
-      || connection == nullptr || !contains_token(*connection, "upgrade")) {
+  // RFC 6455 4.2.1: an HTTP/1.1 (or later) GET with Upgrade: websocket, Connection: Upgrade.
+  if (req.method != "GET" || req.version < 11 || upgrade == nullptr
+      || !contains_token(*upgrade, "websocket") || connection == nullptr
+      || !contains_token(*connection, "upgrade")) {
     return refuse(400, actors::rejection::bad_upgrade, "bad_request",
                   "this endpoint needs a WebSocket upgrade request");
   }

@@ -403,6 +403,13 @@ void ws_connection::flush() {
         finish_close(); // both close frames exchanged: the server closes TCP first
         return;
       }
+      if (reader_.finished() && !tls_) {
+        // We failed the connection (protocol error): the reader ignores what follows, so
+        // the peer's close frame is never seen and the socket lingered until close_timeout.
+        // Send FIN now (RFC 6455 7.1.7); reads go on discarding until the peer's EOF.
+        boost::system::error_code ec;
+        socket_.shutdown(tcp::socket::shutdown_send, ec);
+      }
     }
   }
 }
