@@ -9,7 +9,7 @@ namespace plexus::cluster {
 /// The `[cluster]` section.
 struct cluster_settings {
   bool enabled = false;
-  /// ROUTER on this port, PUB on port + 1.
+  /// The ROUTER (everything between nodes) on this port; port + 1 stays reserved.
   std::string bind = "127.0.0.1:9100";
   /// Address other members use to reach us; "" = bind.
   std::string advertise;

@@ -139,7 +139,7 @@ const text_rule any_text{"", nullptr};
 const text_rule listen_rule{"host:port, port 0..65535 (0 = any free port)",
                             [](std::string_view s) { return check_port_range(s, 0, 65535); }};
 
-const text_rule bind_rule{"host:port, port 1..65534 (PUB uses port + 1)",
+const text_rule bind_rule{"host:port, port 1..65534 (port + 1 is reserved)",
                           [](std::string_view s) { return check_port_range(s, 1, 65534); }};
 
 const text_rule seed_rule{"each host:port, port 1..65535",
@@ -400,8 +400,9 @@ std::vector<key_spec<config>> make_section_keys() {
                       "Join or form a cluster; off so a single node needs no cluster "
                       "settings."));
   k.push_back(text("cluster", "bind", bind_rule, field(&config::cluster, &cluster_settings::bind),
-                   "ROUTER (gossip, requests) on this address and PUB (channel traffic) on "
-                   "port + 1; loopback so nothing listens outside until you configure it."));
+                   "ROUTER on this address: gossip, requests and channel traffic between "
+                   "nodes (port + 1 stays reserved); loopback so nothing listens outside until "
+                   "you configure it."));
   k.push_back(text("cluster", "advertise", optional_peer_rule,
                    field(&config::cluster, &cluster_settings::advertise),
                    "Address other members use to reach this node (behind NAT, or when bind is "

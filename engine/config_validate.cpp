@@ -188,8 +188,8 @@ void check_cluster(const config& cfg, problems& out) {
     = bind->host == listen->host || is_wildcard_host(bind->host) || is_wildcard_host(listen->host);
   if (same_host && listen->port != 0
       && (bind->port == listen->port || bind->port + 1 == listen->port)) {
-    out.add("cluster.bind (" + c.bind + ", PUB on port " + std::to_string(bind->port + 1)
-            + ") collides with node.listen (" + cfg.node.listen + ")");
+    out.add("cluster.bind (" + c.bind + ", port " + std::to_string(bind->port + 1)
+            + " reserved) collides with node.listen (" + cfg.node.listen + ")");
   }
 }
 
