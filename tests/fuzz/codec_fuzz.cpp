@@ -1,9 +1,6 @@
-// libFuzzer target for the client frame codec (built only with PLEXUS_FUZZ=ON and clang):
-//
-//   clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -DMSGPACK_NO_BOOST -I.
-//     tests/fuzz/codec_fuzz.cpp actors/codec.cpp actors/payload.cpp actors/json_text.cpp
-//     actors/channel_name.cpp actors/errc.cpp -lsimdjson -o codec_fuzz
-//   ./codec_fuzz tests/fuzz/corpus/codec_json tests/fuzz/corpus/codec_msgpack
+// libFuzzer target for the client frame codec (actors/codec.cpp, actors/payload.cpp). Built
+// with PLEXUS_FUZZ=ON (tests/fuzz/CMakeLists.txt; `scripts/fuzz 60 codec` builds and runs
+// it); the normal test suite replays its corpus (ctest fuzz_corpus.codec). See README.md.
 //
 // Input layout: the first byte selects the format (even = JSON, odd = msgpack), the rest is
 // one frame. The seed corpus files carry that selector byte (0 or 1) in front of the frame;
