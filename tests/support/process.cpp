@@ -3,11 +3,15 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <mutex>
+#include <random>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -128,21 +132,34 @@ bool port_free(uint16_t port) {
 } // namespace
 
 uint16_t free_port(int span) {
-  // Ports from a per-process window above the ephemeral range's usual start, so parallel
-  // test binaries rarely collide; each candidate is checked by binding it.
-  static std::atomic<uint32_t> next{20000 + static_cast<uint32_t>(::getpid() % 500) * 40};
+  // Parallel test processes (ctest -j) each pick ports for nodes they start later, so a
+  // bind check alone races: two processes can both see a port free. Each candidate is
+  // therefore also reserved with an flock on a file named for it, held (fd left open) for
+  // the life of this process, and only then checked by binding it. The window 20000-32000
+  // sits below the kernel's ephemeral range, so outgoing connections never take them.
+  static std::mutex m;
+  static std::mt19937 rng{std::random_device{}()};
+  std::lock_guard<std::mutex> guard{m};
+  const std::string dir = "/tmp/plexus-test-ports";
+  ::mkdir(dir.c_str(), 0777);
   for (int attempt = 0; attempt < 2000; ++attempt) {
-    auto base = next.fetch_add(static_cast<uint32_t>(span));
-    if (base + span >= 32000) {
-      next.store(20000);
-      continue;
-    }
+    auto base = 20000 + static_cast<int>(rng() % (12000 - static_cast<unsigned>(span)));
+    std::vector<int> locks;
     bool ok = true;
     for (int i = 0; i < span && ok; ++i) {
-      ok = port_free(static_cast<uint16_t>(base + i));
+      auto path = dir + "/" + std::to_string(base + i);
+      int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+      ok = fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+      if (fd >= 0) {
+        locks.push_back(fd);
+      }
+      ok = ok && port_free(static_cast<uint16_t>(base + i));
     }
     if (ok) {
-      return static_cast<uint16_t>(base);
+      return static_cast<uint16_t>(base); // the locks stay held until this process exits
+    }
+    for (int fd : locks) {
+      ::close(fd);
     }
   }
   throw std::runtime_error("no free port found");

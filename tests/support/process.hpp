@@ -49,7 +49,8 @@ private:
   std::string log_path_;
 };
 
-/// A TCP port on 127.0.0.1 that is free right now (bind to 0, close). With `span` > 1, the
+/// A TCP port on 127.0.0.1 that is free and reserved for this process (an flock under
+/// /tmp/plexus-test-ports, so parallel test processes never pick the same). With `span` > 1, the
 /// next `span - 1` ports are free too (a cluster ROUTER reserves port + 1).
 uint16_t free_port(int span = 1);
 
