@@ -6,7 +6,7 @@
 //   node tests/browser/chat.test.mjs [path/to/plexus]     (or PLEXUS_BINARY=...)
 //
 // Exit codes: 0 pass, 1 fail, 77 skipped (no chromium or no node_modules: run
-// scripts/setup-browser).
+// scripts/setup).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
@@ -28,13 +28,13 @@ function skip(why) {
 }
 
 if (!existsSync(CHROMIUM)) {
-  skip(`${CHROMIUM} not found (run scripts/setup-browser)`);
+  skip(`${CHROMIUM} not found (run scripts/setup)`);
 }
 let chromium;
 try {
   ({ chromium } = await import('playwright-core'));
 } catch (e) {
-  skip('playwright-core not installed in tests/browser/node_modules (run scripts/setup-browser)');
+  skip('playwright-core not installed in tests/browser/node_modules (run scripts/setup)');
 }
 if (!existsSync(binary)) {
   console.error(`FAIL: plexus binary not found at ${binary}`);
