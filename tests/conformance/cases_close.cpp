@@ -7,16 +7,6 @@ namespace plexus::test::conformance {
 
 namespace {
 
-case_def make(std::string id, std::string description, std::function<void(peer&)> script,
-              expectation expect) {
-  case_def c;
-  c.id = std::move(id);
-  c.description = std::move(description);
-  c.script = std::move(script);
-  c.expect = std::move(expect);
-  return c;
-}
-
 /// The client closes with `frame_bytes`; the server must answer with one of `codes`.
 expectation client_closes(std::vector<uint16_t> codes, bool clean) {
   expectation e;
@@ -75,35 +65,35 @@ std::string request(const std::string& first_line, const std::string& headers) {
 
 std::vector<case_def> close_cases() {
   std::vector<case_def> out;
-  out.push_back(make(
+  out.push_back(scripted(
     "7.1.1", "text, then close -> echo, clean close",
     [](peer& p) {
       p.send(text_frame("Hello World"));
       p.wait(std::chrono::milliseconds(50));
     },
     echo_then_close({text("Hello World")})));
-  out.push_back(make(
+  out.push_back(scripted(
     "7.1.2", "close twice -> the second is ignored, clean close",
     [](peer& p) {
       p.close(1000);
       p.send(close_frame(1000));
     },
     client_closes({1000}, true)));
-  out.push_back(make(
+  out.push_back(scripted(
     "7.1.3", "close, then ping -> no pong, clean close",
     [](peer& p) {
       p.close(1000);
       p.send(ping_frame("Hello World"));
     },
     client_closes({1000}, true)));
-  out.push_back(make(
+  out.push_back(scripted(
     "7.1.4", "close, then text -> not echoed, clean close",
     [](peer& p) {
       p.close(1000);
       p.send(text_frame("Hello World"));
     },
     client_closes({1000}, true)));
-  out.push_back(make(
+  out.push_back(scripted(
     "7.1.5", "text fragment, close, continuation -> nothing echoed",
     [](peer& p) {
       p.send(text_frame("fragment1", false));
@@ -112,7 +102,7 @@ std::vector<case_def> close_cases() {
     },
     client_closes({1000}, true)));
   auto big = text_payload(60000);
-  auto c716 = make(
+  auto c716 = scripted(
     "7.1.6", "60000-byte text, close, ping -> echo (may be dropped), no pong",
     [big](peer& p) {
       p.send(text_frame(big));
@@ -125,27 +115,27 @@ std::vector<case_def> close_cases() {
   out.push_back(c716);
 
   // 7.3 close payloads.
-  out.push_back(make(
+  out.push_back(scripted(
     "7.3.1", "close without payload -> clean close", [](peer& p) { p.close_raw(raw_close("")); },
     client_closes({1000, 1005}, true)));
-  out.push_back(make(
+  out.push_back(scripted(
     "7.3.2", "close with a 1-byte payload -> fail 1002",
     [](peer& p) { p.close_raw(raw_close("\x03")); }, client_closes({1002}, false)));
-  out.push_back(make(
+  out.push_back(scripted(
     "7.3.3", "close 1000 without reason -> clean, 1000", [](peer& p) { p.close(1000); },
     client_closes({1000}, true)));
-  out.push_back(make(
+  out.push_back(scripted(
     "7.3.4", "close 1000 with a reason -> clean, 1000",
     [](peer& p) { p.close(1000, "Hello World!"); }, client_closes({1000}, true)));
-  out.push_back(make(
+  out.push_back(scripted(
     "7.3.5", "close 1000 with a 123-byte reason -> clean, 1000",
     [](peer& p) { p.close_raw(raw_close(code_bytes(1000) + std::string(123, '*'))); },
     client_closes({1000}, true)));
-  out.push_back(make(
+  out.push_back(scripted(
     "7.3.6", "close with a 124-byte reason (126-byte payload) -> fail 1002",
     [](peer& p) { p.close_raw(raw_close(code_bytes(1000) + std::string(124, '*'))); },
     client_closes({1002}, false)));
-  out.push_back(make(
+  out.push_back(scripted(
     "7.5.1", "close reason with invalid UTF-8 -> fail 1007",
     [](peer& p) {
       p.close_raw(raw_close(code_bytes(1000)
@@ -159,7 +149,7 @@ std::vector<case_def> close_cases() {
   int n = 1;
   for (uint16_t code :
        {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999}) {
-    out.push_back(make(
+    out.push_back(scripted(
       "7.7." + std::to_string(n++), "close with code " + std::to_string(code) + " -> clean, echoed",
       [code](peer& p) { p.close(code); }, client_closes({1000, code}, true)));
   }
@@ -169,7 +159,7 @@ std::vector<case_def> close_cases() {
   for (uint16_t code : {0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535}) {
     auto e = client_closes({1002}, false);
     e.wrong_code_fails = true;
-    out.push_back(make(
+    out.push_back(scripted(
       "7.9." + std::to_string(n++),
       "close with invalid code " + std::to_string(code) + " -> fail 1002",
       [code](peer& p) { p.close_raw(raw_close(code_bytes(code))); }, e));

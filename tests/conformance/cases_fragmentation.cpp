@@ -6,43 +6,12 @@ namespace plexus::test::conformance {
 
 namespace {
 
-enum class pacing { together, frame_wise, octet_wise };
-
-const char* pacing_text(pacing how) {
-  switch (how) {
-    case pacing::frame_wise:
-      return ", frame-wise";
-    case pacing::octet_wise:
-      return ", in 1-byte chops";
-    default:
-      return "";
-  }
-}
-
 case_def make(std::string id, std::string description, std::vector<std::string> frames, pacing how,
               expectation expect) {
-  case_def c;
-  c.id = std::move(id);
-  c.description = description + pacing_text(how);
-  c.script = [frames, how](peer& p) {
-    std::string all;
-    for (const auto& f : frames) {
-      if (how == pacing::frame_wise) {
-        p.send(f);
-        p.wait(std::chrono::milliseconds(10));
-      } else {
-        all += f;
-      }
-    }
-    if (how == pacing::together) {
-      p.send(all);
-    } else if (how == pacing::octet_wise) {
-      p.send_chopped(all, 1);
-    }
-  };
-  c.expect = std::move(expect);
-  c.timeout = std::chrono::seconds(10);
-  return c;
+  auto script
+    = [frames, how](peer& p) { send_frames(p, frames, how, std::chrono::milliseconds(10)); };
+  return scripted(std::move(id), description + pacing_text(how), script, std::move(expect),
+                  std::chrono::seconds(10));
 }
 
 } // namespace

@@ -8,16 +8,6 @@ namespace plexus::test::conformance {
 
 namespace {
 
-case_def make(std::string id, std::string description, std::function<void(peer&)> script,
-              expectation expect) {
-  case_def c;
-  c.id = std::move(id);
-  c.description = std::move(description);
-  c.script = std::move(script);
-  c.expect = std::move(expect);
-  return c;
-}
-
 /// 2.10/2.11: a flood of pings. All answered in order is OK; RFC 6455 5.5.3 lets an
 /// endpoint answer only the most recent ping when several arrived before it could pong, so
 /// answered pings in order ending with the last one is NON-STRICT.
@@ -88,7 +78,7 @@ std::vector<case_def> framing_cases() {
       auto payload = binary_case ? binary_payload(len) : text_payload(len);
       auto bytes = binary_case ? binary_frame(payload) : text_frame(payload);
       auto expect = binary_case ? binary(payload) : text(payload);
-      out.push_back(make(
+      out.push_back(scripted(
         group + std::to_string(n++),
         "send " + kind + " message of " + std::to_string(len) + " bytes",
         [bytes](peer& p) { p.send(bytes); }, echo_then_close({expect})));
@@ -100,7 +90,7 @@ std::vector<case_def> framing_cases() {
       auto payload = binary_case ? binary_payload(len) : text_payload(len);
       auto bytes = binary_case ? binary_frame(payload) : text_frame(payload);
       auto expect = binary_case ? binary(payload) : text(payload);
-      auto c = make(
+      auto c = scripted(
         group + std::to_string(n++),
         "send " + kind + " message of " + std::to_string(len) + " bytes in " + std::to_string(chop)
           + "-byte chops",
@@ -112,34 +102,34 @@ std::vector<case_def> framing_cases() {
 
   // 2.x pings and pongs.
   const std::string binary8 = std::string("\x00\xff\xfe\xfd\xfc\xfb\x00\xff", 8);
-  out.push_back(make(
+  out.push_back(scripted(
     "2.1", "ping without payload -> pong without payload", [](peer& p) { p.send(ping_frame("")); },
     echo_then_close({pong("")})));
-  out.push_back(make(
+  out.push_back(scripted(
     "2.2", "ping with a small text payload -> pong with it",
     [](peer& p) { p.send(ping_frame("Hello, world!")); },
     echo_then_close({pong("Hello, world!")})));
-  out.push_back(make(
+  out.push_back(scripted(
     "2.3", "ping with a small binary payload -> pong with it",
     [binary8](peer& p) { p.send(ping_frame(binary8)); }, echo_then_close({pong(binary8)})));
   auto p125 = binary_payload(125);
-  out.push_back(make(
+  out.push_back(scripted(
     "2.4", "ping with a 125-byte binary payload -> pong with it",
     [p125](peer& p) { p.send(ping_frame(p125)); }, echo_then_close({pong(p125)})));
   auto p126 = binary_payload(126);
-  out.push_back(make(
+  out.push_back(scripted(
     "2.5", "ping with a 126-byte payload -> fail 1002",
     [p126](peer& p) { p.send(ping_frame(p126)); }, fail_with({1002})));
-  out.push_back(make(
+  out.push_back(scripted(
     "2.6", "ping with a 125-byte payload in 1-byte chops -> pong",
     [p125](peer& p) { p.send_chopped(ping_frame(p125), 1); }, echo_then_close({pong(p125)})));
-  out.push_back(make(
+  out.push_back(scripted(
     "2.7", "unsolicited pong without payload -> nothing", [](peer& p) { p.send(pong_frame("")); },
     echo_then_close({})));
-  out.push_back(make(
+  out.push_back(scripted(
     "2.8", "unsolicited pong with payload -> nothing",
     [](peer& p) { p.send(pong_frame("unsolicited pong payload")); }, echo_then_close({})));
-  out.push_back(make(
+  out.push_back(scripted(
     "2.9", "unsolicited pong, then ping -> pong for the ping only",
     [](peer& p) {
       p.send(pong_frame("unsolicited pong payload"));

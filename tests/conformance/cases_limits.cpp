@@ -14,13 +14,8 @@ namespace {
 
 case_def make(std::string id, std::string description, std::function<void(peer&)> script,
               expectation expect) {
-  case_def c;
-  c.id = std::move(id);
-  c.description = std::move(description);
-  c.script = std::move(script);
-  c.expect = std::move(expect);
-  c.timeout = std::chrono::seconds(10);
-  return c;
+  return scripted(std::move(id), std::move(description), std::move(script), std::move(expect),
+                  std::chrono::seconds(10));
 }
 
 /// A frame header declaring `length` bytes, and then at most `send` of them; the server must

@@ -7,44 +7,12 @@ namespace plexus::test::conformance {
 
 namespace {
 
-enum class pacing { together, frame_wise, octet_wise };
-
-/// Sends `frames` all in one write, one write per frame with a pause (Autobahn's "sync"),
-/// or in 1-byte chops.
-void send_frames(peer& p, const std::vector<std::string>& frames, pacing how) {
-  std::string all;
-  for (const auto& f : frames) {
-    if (how == pacing::frame_wise) {
-      p.send(f);
-      p.wait(std::chrono::milliseconds(20));
-    } else {
-      all += f;
-    }
-  }
-  if (how == pacing::together) {
-    p.send(all);
-  } else if (how == pacing::octet_wise) {
-    p.send_chopped(all, 1);
-  }
-}
-
-const char* pacing_text(pacing how) {
-  switch (how) {
-    case pacing::frame_wise:
-      return ", frame-wise";
-    case pacing::octet_wise:
-      return ", in 1-byte chops";
-    default:
-      return "";
-  }
-}
-
 case_def violation(std::string id, std::string description, std::vector<std::string> frames,
                    bool echo_first, pacing how = pacing::together) {
   case_def c;
   c.id = std::move(id);
   c.description = description + pacing_text(how) + " -> fail 1002";
-  c.script = [frames, how](peer& p) { send_frames(p, frames, how); };
+  c.script = [frames, how](peer& p) { send_frames(p, frames, how, std::chrono::milliseconds(20)); };
   c.expect = fail_with({1002}, echo_first ? std::vector<event>{text("Hello, plexus!")}
                                           : std::vector<event>{});
   return c;

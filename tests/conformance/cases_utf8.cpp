@@ -8,16 +8,6 @@ namespace plexus::test::conformance {
 
 namespace {
 
-case_def make(std::string id, std::string description, std::function<void(peer&)> script,
-              expectation expect) {
-  case_def c;
-  c.id = std::move(id);
-  c.description = std::move(description);
-  c.script = std::move(script);
-  c.expect = std::move(expect);
-  return c;
-}
-
 struct sequence {
   const char* description;
   std::string bytes;
@@ -117,21 +107,21 @@ case_def fail_fast(std::string id, std::string description, std::string part1, s
   auto expect = fail_with({1007}, {timeout("A")});
   // Noticed only once the whole message (or frame) was there: NON-STRICT, as in Autobahn.
   expect.non_strict = {{timeout("A"), timeout("B")}};
-  return make(std::move(id), std::move(description), script, expect);
+  return scripted(std::move(id), std::move(description), script, expect);
 }
 
 } // namespace
 
 std::vector<case_def> utf8_cases() {
   std::vector<case_def> out;
-  out.push_back(make(
+  out.push_back(scripted(
     "6.1.1", "empty text message -> echo", [](peer& p) { p.send(text_frame("")); },
     echo_then_close({text("")})));
-  out.push_back(make(
+  out.push_back(scripted(
     "6.1.2", "text of 3 empty fragments -> echo",
     [](peer& p) { p.send(text_frame("", false) + continuation("", false) + continuation("")); },
     echo_then_close({text("")})));
-  out.push_back(make(
+  out.push_back(scripted(
     "6.1.3", "text: empty, \"middle\", empty fragments -> echo",
     [](peer& p) {
       p.send(text_frame("", false) + continuation("middle", false) + continuation(""));
@@ -139,27 +129,27 @@ std::vector<case_def> utf8_cases() {
     echo_then_close({text("middle")})));
   const std::string hello
     = "Hello-\xc2\xb5@\xc3\x9f\xc3\xb6\xc3\xa4\xc3\xbc\xc3\xa0\xc3\xa1-UTF-8!!";
-  out.push_back(make(
+  out.push_back(scripted(
     "6.2.1", "valid UTF-8 in one frame -> echo", [hello](peer& p) { p.send(text_frame(hello)); },
     echo_then_close({text(hello)})));
-  out.push_back(make(
+  out.push_back(scripted(
     "6.2.2", "valid UTF-8 in 2 fragments split at a code point -> echo",
     [hello](peer& p) {
       p.send(text_frame(hello.substr(0, 7), false) + continuation(hello.substr(7)));
     },
     echo_then_close({text(hello)})));
-  out.push_back(make(
+  out.push_back(scripted(
     "6.2.3", "valid UTF-8 in 1-byte fragments -> echo",
     [hello](peer& p) { p.send(fragments(0x1, hello, 1)); }, echo_then_close({text(hello)})));
-  out.push_back(make(
+  out.push_back(scripted(
     "6.2.4", "valid UTF-8 in 1-byte TCP chops -> echo",
     [hello](peer& p) { p.send_chopped(text_frame(hello), 1); }, echo_then_close({text(hello)})));
   const std::string bad = "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80"
                           "edited";
-  out.push_back(make(
+  out.push_back(scripted(
     "6.3.1", "invalid UTF-8 (a surrogate) in one frame -> fail 1007",
     [bad](peer& p) { p.send(text_frame(bad)); }, fail_with({1007})));
-  out.push_back(make(
+  out.push_back(scripted(
     "6.3.2", "invalid UTF-8 in 1-byte fragments -> fail 1007",
     [bad](peer& p) { p.send(fragments(0x1, bad, 1)); }, fail_with({1007})));
 
@@ -185,11 +175,11 @@ std::vector<case_def> utf8_cases() {
       auto payload = s.bytes;
       std::string verdict_text = s.valid ? " -> echo" : " -> fail 1007";
       auto expect = s.valid ? echo_then_close({text(payload)}) : fail_with({1007});
-      out.push_back(make(
+      out.push_back(scripted(
         group + "." + std::to_string(n++), s.description + verdict_text,
         [payload](peer& p) { p.send(text_frame(payload)); }, expect));
       // The same bytes as 1-byte fragments: the validator keeps state across fragments.
-      out.push_back(make(
+      out.push_back(scripted(
         group + "." + std::to_string(n++),
         std::string{s.description} + ", 1-byte fragments" + verdict_text,
         [payload](peer& p) { p.send(fragments(0x1, payload, 1)); }, expect));

@@ -323,4 +323,44 @@ std::string binary_payload(std::size_t n) {
   return s;
 }
 
+case_def scripted(std::string id, std::string description, std::function<void(peer&)> script,
+                  expectation expect, std::chrono::milliseconds timeout) {
+  case_def c;
+  c.id = std::move(id);
+  c.description = std::move(description);
+  c.script = std::move(script);
+  c.expect = std::move(expect);
+  c.timeout = timeout;
+  return c;
+}
+
+const char* pacing_text(pacing how) {
+  switch (how) {
+    case pacing::frame_wise:
+      return ", frame-wise";
+    case pacing::octet_wise:
+      return ", in 1-byte chops";
+    default:
+      return "";
+  }
+}
+
+void send_frames(peer& p, const std::vector<std::string>& frames, pacing how,
+                 std::chrono::milliseconds pause) {
+  std::string all;
+  for (const auto& f : frames) {
+    if (how == pacing::frame_wise) {
+      p.send(f);
+      p.wait(pause);
+    } else {
+      all += f;
+    }
+  }
+  if (how == pacing::together) {
+    p.send(all);
+  } else if (how == pacing::octet_wise) {
+    p.send_chopped(all, 1);
+  }
+}
+
 } // namespace plexus::test::conformance

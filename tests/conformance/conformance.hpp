@@ -72,6 +72,19 @@ outcome judge(const peer& p, const expectation& e, endpoint ep);
 /// Connects, runs the script, finishes the close and judges.
 outcome run(const case_def& c, uint16_t port, endpoint ep);
 
+/// A case that connects, runs `script` and is judged against `expect`.
+case_def scripted(std::string id, std::string description, std::function<void(peer&)> script,
+                  expectation expect,
+                  std::chrono::milliseconds timeout = std::chrono::milliseconds(3000));
+
+/// How a case's frames reach the server: in one write, one write per frame with a pause
+/// (Autobahn's "sync"), or in 1-byte chops.
+enum class pacing { together, frame_wise, octet_wise };
+/// ", frame-wise" / ", in 1-byte chops" / "" for a case's description.
+const char* pacing_text(pacing how);
+void send_frames(peer& p, const std::vector<std::string>& frames, pacing how,
+                 std::chrono::milliseconds pause);
+
 // -- the case groups (one file each) ----------------------------------------------------
 
 std::vector<case_def> framing_cases();       // 1.x framing, 2.x ping/pong
