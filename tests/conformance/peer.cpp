@@ -118,29 +118,9 @@ std::unique_ptr<peer> peer::connect_raw(uint16_t port, const std::string& reques
       return p;
     }
   }
-  // The status line and headers, parsed as ws_client does (names lowercased).
   auto head = p->buf_.substr(0, head_end + 2);
   p->buf_.erase(0, head_end + 4);
-  auto line_end = head.find("\r\n");
-  auto sp = head.find(' ');
-  if (sp != std::string::npos && sp < line_end) {
-    p->answer_.status = std::atoi(head.c_str() + sp + 1);
-  }
-  for (auto pos = line_end + 2; pos < head.size();) {
-    auto end = head.find("\r\n", pos);
-    auto line = head.substr(pos, end - pos);
-    auto colon = line.find(':');
-    if (colon != std::string::npos) {
-      auto name = line.substr(0, colon);
-      for (auto& c : name) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      }
-      auto value = line.substr(colon + 1);
-      value.erase(0, value.find_first_not_of(' '));
-      p->answer_.headers[name] = value;
-    }
-    pos = end + 2;
-  }
+  p->answer_ = parse_http_head(head);
   if (!p->open()) {
     return p;
   }

@@ -31,37 +31,6 @@ bool wait_fd(int fd, short events, clock_type::time_point deadline) {
   return ::poll(&p, 1, ms_left(deadline)) > 0;
 }
 
-http_answer parse_head(const std::string& head) {
-  http_answer a;
-  auto line_end = head.find("\r\n");
-  auto sp = head.find(' ');
-  if (sp != std::string::npos && sp < line_end) {
-    a.status = std::atoi(head.c_str() + sp + 1);
-  }
-  auto pos = line_end + 2;
-  while (pos < head.size()) {
-    auto end = head.find("\r\n", pos);
-    if (end == std::string::npos || end == pos) {
-      break;
-    }
-    auto line = head.substr(pos, end - pos);
-    auto colon = line.find(':');
-    if (colon != std::string::npos) {
-      auto name = line.substr(0, colon);
-      for (auto& c : name) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      }
-      auto value = line.substr(colon + 1);
-      while (!value.empty() && value.front() == ' ') {
-        value.erase(0, 1);
-      }
-      a.headers[name] = value;
-    }
-    pos = end + 2;
-  }
-  return a;
-}
-
 } // namespace
 
 tls_client::~tls_client() {
@@ -168,7 +137,7 @@ http_answer tls_client::request(const std::string& method, const std::string& ta
       return {};
     }
   }
-  auto a = parse_head(buf_.substr(0, head_end + 2));
+  auto a = parse_http_head(buf_.substr(0, head_end + 2));
   buf_.erase(0, head_end + 4);
   auto len_text = a.header("content-length");
   std::size_t len = len_text.empty() ? 0 : std::stoul(len_text);

@@ -73,38 +73,6 @@ bool read_more(int fd, std::string& buf, clock_type::time_point deadline, bool& 
   return true;
 }
 
-http_answer parse_answer(const std::string& head) {
-  http_answer a;
-  auto line_end = head.find("\r\n");
-  auto status_line = head.substr(0, line_end);
-  auto sp = status_line.find(' ');
-  if (sp != std::string::npos) {
-    a.status = std::atoi(status_line.c_str() + sp + 1);
-  }
-  auto pos = line_end + 2;
-  while (pos < head.size()) {
-    auto end = head.find("\r\n", pos);
-    if (end == std::string::npos || end == pos) {
-      break;
-    }
-    auto line = head.substr(pos, end - pos);
-    auto colon = line.find(':');
-    if (colon != std::string::npos) {
-      auto name = line.substr(0, colon);
-      for (auto& c : name) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      }
-      auto value = line.substr(colon + 1);
-      while (!value.empty() && value.front() == ' ') {
-        value.erase(0, 1);
-      }
-      a.headers[name] = value;
-    }
-    pos = end + 2;
-  }
-  return a;
-}
-
 /// Reads an HTTP response (head, plus Content-Length body) from fd; leftover stays in buf.
 http_answer read_http(int fd, std::string& buf, clock_type::time_point deadline) {
   bool eof = false;
@@ -114,7 +82,7 @@ http_answer read_http(int fd, std::string& buf, clock_type::time_point deadline)
       return {};
     }
   }
-  auto answer = parse_answer(buf.substr(0, head_end + 2));
+  auto answer = parse_http_head(buf.substr(0, head_end + 2));
   buf.erase(0, head_end + 4);
   auto len_str = answer.header("content-length");
   std::size_t len = len_str.empty() ? 0 : std::stoul(len_str);
@@ -150,6 +118,38 @@ std::string random_key() {
 }
 
 } // namespace
+
+http_answer parse_http_head(const std::string& head) {
+  http_answer a;
+  auto line_end = head.find("\r\n");
+  auto status_line = head.substr(0, line_end);
+  auto sp = status_line.find(' ');
+  if (sp != std::string::npos) {
+    a.status = std::atoi(status_line.c_str() + sp + 1);
+  }
+  auto pos = line_end + 2;
+  while (pos < head.size()) {
+    auto end = head.find("\r\n", pos);
+    if (end == std::string::npos || end == pos) {
+      break;
+    }
+    auto line = head.substr(pos, end - pos);
+    auto colon = line.find(':');
+    if (colon != std::string::npos) {
+      auto name = line.substr(0, colon);
+      for (auto& c : name) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
+      auto value = line.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') {
+        value.erase(0, 1);
+      }
+      a.headers[name] = value;
+    }
+    pos = end + 2;
+  }
+  return a;
+}
 
 uint16_t received_frame::close_code() const {
   if (payload.size() < 2) {
@@ -267,8 +267,9 @@ std::optional<std::string> ws_client::read_message(std::chrono::milliseconds tim
   }
 }
 
-std::optional<std::string> ws_client::read_until(
-  const std::function<bool(const std::string&)>& pred, std::chrono::milliseconds timeout) {
+std::optional<std::string>
+ws_client::read_until(const std::function<bool(const std::string&)>& pred,
+                      std::chrono::milliseconds timeout) {
   auto deadline = clock_type::now() + timeout;
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now());

@@ -33,11 +33,15 @@ struct http_answer {
   std::string header(const std::string& name) const;
 };
 
+/// An HTTP response head (status line and headers, up to the blank line) as an answer
+/// without a body; header names lowercased.
+http_answer parse_http_head(const std::string& head);
+
 /// Options of an upgrade request.
 struct ws_request {
   std::string path = "/ws";
-  std::string subprotocol;          // Sec-WebSocket-Protocol, "" = none
-  std::string extensions;           // Sec-WebSocket-Extensions, "" = none
+  std::string subprotocol;                                  // Sec-WebSocket-Protocol, "" = none
+  std::string extensions;                                   // Sec-WebSocket-Extensions, "" = none
   std::vector<std::pair<std::string, std::string>> headers; // extra headers
   int rcvbuf = 0; // SO_RCVBUF before connecting (0 = default): small makes a slow reader
 };
@@ -61,8 +65,7 @@ public:
   }
 
   /// Sends a masked frame.
-  void send_frame(net::ws::opcode op, std::string_view payload, bool fin = true,
-                  bool rsv1 = false);
+  void send_frame(net::ws::opcode op, std::string_view payload, bool fin = true, bool rsv1 = false);
   void send_text(std::string_view s) {
     send_frame(net::ws::opcode::text, s);
   }
