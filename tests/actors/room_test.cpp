@@ -25,7 +25,10 @@ protected:
   }
 
   caf::actor spawn_room(const std::string& channel) {
-    room_config rc{channel, ctx, registry, {}};
+    room_config rc;
+    rc.channel = channel;
+    rc.ctx = ctx;
+    rc.registry = registry;
     auto r = keep(sys->spawn(room_actor, std::move(rc)));
     run();
     return r;
