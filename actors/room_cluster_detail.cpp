@@ -203,6 +203,11 @@ void adopt(room_state& st, const room_snapshot& s, bool keep_epoch) {
   for (const auto& p : s.pids) {
     remember_pid(st.link, p.first, p.second);
   }
+  // A hand-off's ring ends with the publishes still waiting for backups; their ids are only
+  // there. Without them a forward of one retried to us would be stored a second time.
+  for (const auto& e : s.ring) {
+    remember_pid(st.link, e.pid, e.offset);
+  }
   st.link.pseq = std::max(st.link.pseq, s.pseq);
 }
 
