@@ -241,7 +241,8 @@ void server::open_connection(tcp::socket socket, io_worker& worker, upgrade_plan
   auto conn = std::make_shared<ws_connection>(std::move(socket), worker, std::move(opts),
                                               std::move(tls));
   if (plan.mode != ws_mode::session) {
-    conn->start(std::move(handshake), nullptr, std::move(initial), nullptr);
+    conn->greet(std::move(handshake), nullptr);
+    conn->start(std::move(initial), nullptr);
     return;
   }
   // An anonymous client needs no actor until it sends a frame: idle connections then cost
@@ -254,13 +255,13 @@ void server::open_connection(tcp::socket socket, io_worker& worker, upgrade_plan
     actors::welcome_info{id, settings_.node_name, who.user,
                          deps_.ctx.settings->presence.heartbeat_interval_ms, make_resume(id)},
     actors::encodings::only(plan.format));
+  conn->greet(std::move(handshake), std::move(welcome)); // before the session can push
   caf::actor session;
   if (seed == 0) {
     session = deps_.sys->spawn(actors::session_actor,
                                session_config_for(conn, std::move(id), std::move(who), peer));
   }
-  conn->start(std::move(handshake), std::move(welcome), std::move(initial), std::move(session),
-              seed);
+  conn->start(std::move(initial), std::move(session), seed);
 }
 
 std::size_t server::connections() const {

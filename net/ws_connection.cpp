@@ -81,21 +81,21 @@ ws_connection::ws_connection(tcp::socket socket, io_worker& worker, ws_options o
 
 ws_connection::~ws_connection() = default;
 
-void ws_connection::start(std::string handshake, actors::frame_ptr welcome, std::string initial,
-                          caf::actor session, uint64_t lazy_seed) {
+void ws_connection::greet(std::string handshake, actors::frame_ptr welcome) {
+  auto f = std::make_shared<actors::frame>();
+  f->json = std::move(handshake);
+  std::lock_guard<std::mutex> guard{mu_};
+  control_.push_back(out_item{std::move(f), ws::opcode::text, true});
+  if (welcome) {
+    auto op = opts_.format == actors::wire_format::json ? ws::opcode::text : ws::opcode::binary;
+    queue_.push_back(out_item{std::move(welcome), op, false});
+  }
+}
+
+void ws_connection::start(std::string initial, caf::actor session, uint64_t lazy_seed) {
   session_ = std::move(session);
   lazy_seed_ = lazy_seed;
   worker_.attach(shared_from_this());
-  {
-    auto f = std::make_shared<actors::frame>();
-    f->json = std::move(handshake);
-    std::lock_guard<std::mutex> guard{mu_};
-    control_.push_back(out_item{std::move(f), ws::opcode::text, true});
-    if (welcome) {
-      auto op = opts_.format == actors::wire_format::json ? ws::opcode::text : ws::opcode::binary;
-      queue_.push_back(out_item{std::move(welcome), op, false});
-    }
-  }
   flush();
   if (!initial.empty()) {
     reader_.feed(reinterpret_cast<uint8_t*>(initial.data()), initial.size(), *this);

@@ -90,12 +90,14 @@ public:
                 std::unique_ptr<tls_transport> tls);
   ~ws_connection() override;
 
-  /// Starts reading; `handshake` (the 101 response) is written first, then `welcome` (when
-  /// set), and `initial` holds bytes that arrived behind the upgrade request. Without a
-  /// `session`, one is spawned through the env on the first data frame, named by
-  /// `lazy_seed`. Worker thread only.
-  void start(std::string handshake, actors::frame_ptr welcome, std::string initial,
-             caf::actor session, uint64_t lazy_seed = 0);
+  /// Queues `handshake` (the 101 response) and then `welcome` (when set). Called before the
+  /// session actor is spawned: frames it pushes at once (the personal channel's
+  /// `subscribed`) must not overtake the welcome. Worker thread only.
+  void greet(std::string handshake, actors::frame_ptr welcome);
+  /// Starts writing and reading; `initial` holds bytes that arrived behind the upgrade
+  /// request. Without a `session`, one is spawned through the env on the first data frame,
+  /// named by `lazy_seed`. Worker thread only.
+  void start(std::string initial, caf::actor session, uint64_t lazy_seed = 0);
 
   // -- actors::outbox (any thread) --------------------------------------------------
 

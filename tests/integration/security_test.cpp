@@ -79,6 +79,26 @@ TEST(security_auth, valid_token_in_header_or_query_names_the_user) {
   EXPECT_EQ(json_string(*welcome, "user"), "bob");
 }
 
+TEST(security_auth, welcome_comes_before_the_personal_channel_subscribed) {
+  // A token holder's session subscribes its personal channel as soon as it is spawned; the
+  // room's `subscribed` raced the welcome onto the queue (seen in CI). Many connections
+  // make the race likely when it exists.
+  auto n = secure_node(
+    [](engine::config& cfg) { cfg.connection_limits.connections_per_ip_per_second = 100000; });
+  auto token = token_for("alice");
+  for (int i = 0; i < 300; ++i) {
+    auto c = ws_client::connect(n->port(), bearer(token));
+    ASSERT_TRUE(c->open()) << c->answer().body;
+    auto first = c->read_message();
+    ASSERT_TRUE(first);
+    ASSERT_EQ(json_string(*first, "type"), "welcome") << "connection " << i << ": " << *first;
+    auto second = c->read_message();
+    ASSERT_TRUE(second);
+    EXPECT_EQ(json_string(*second, "type"), "subscribed") << *second;
+    EXPECT_EQ(json_string(*second, "channel"), "user:alice") << *second;
+  }
+}
+
 TEST(security_auth, no_token_is_401) {
   auto n = secure_node();
   expect_refused(*n, {}, 401, "unauthorized", rejection::unauthorized, token_for("alice"));
