@@ -34,7 +34,10 @@ void quote_namespace(engine::config& cfg) {
   quotes.publish = actors::publish_rule::server;
   quotes.slow_consumer = actors::slow_consumer_policy::conflate;
   cfg.namespaces = {quotes};
-  cfg.websocket.send_queue_limit_bytes = 64 * 1024;
+  // Room for ~3,500 quotes (~0.35 s at 10k/s): the fast reader is a thread of a test that
+  // shares the machine with the rest of the suite and can stall that long; the slow reader
+  // still conflates far below the 24 MB it would otherwise queue.
+  cfg.websocket.send_queue_limit_bytes = 2 * 1024 * 1024;
 }
 
 TEST(market_ticker, fast_reader_gets_every_quote_slow_reader_the_latest_with_bounded_memory) {
