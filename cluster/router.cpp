@@ -330,6 +330,9 @@ void router_state::handle(const std::vector<member_event>& events) {
         spdlog::warn("[{}] cluster: node {} is down{}", cfg.node_name, m.name,
                      ev.restarted ? " (restarted as a new process)" : "");
         fail_pending(*this, m.name, "node " + m.name + " is down");
+        // Its socket may sit in ZeroMQ's reconnect back-off (up to seconds): a fresh one
+        // connects at once when it is back, so replies to it are not dropped meanwhile.
+        cfg.net->forget(m.control);
         // A restart arrives as down + up in one batch: rooms must see it gone first.
         publish_view(ev.restarted ? m.name : std::string{});
         break;

@@ -62,6 +62,9 @@ void transport::bind(const std::string& host_port) {
   try {
     auto& r = impl_->router;
     r.set(zmq::sockopt::linger, 0);
+    // A restarted peer connects again under the same routing id before the old pipe is
+    // gone: the new connection takes the id over instead of being refused.
+    r.set(zmq::sockopt::router_handover, 1);
     r.set(zmq::sockopt::rcvhwm, inbound_hwm);
     r.set(zmq::sockopt::maxmsgsize, max_message_bytes);
     r.bind(tcp(host_port));
@@ -134,7 +137,7 @@ void transport::run() {
       s.set(zmq::sockopt::sndhwm, peer_hwm);
       s.set(zmq::sockopt::immediate, 1);
       s.set(zmq::sockopt::reconnect_ivl, 100);
-      s.set(zmq::sockopt::reconnect_ivl_max, 2000);
+      s.set(zmq::sockopt::reconnect_ivl_max, 500);
       s.set(zmq::sockopt::routing_id, node_name_);
       s.connect(tcp(ep));
       return &d.dealers.emplace(ep, std::move(s)).first->second;
