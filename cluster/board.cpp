@@ -4,8 +4,9 @@ namespace plexus::cluster {
 
 namespace {
 
-bool accepting(const member_info& m) {
-  return m.state == member_state::up && !m.draining && !m.full && !m.ws_url.empty();
+bool accepting(const member_info& m, bool or_suspect = false) {
+  bool alive = m.state == member_state::up || (or_suspect && m.state == member_state::suspect);
+  return alive && !m.draining && !m.full && !m.ws_url.empty();
 }
 
 } // namespace
@@ -26,18 +27,25 @@ std::vector<member_info> board::members() const {
   return table_;
 }
 
-std::optional<std::string> board::pick(bool exclude_self) const {
+std::optional<std::string> board::pick(bool exclude_self, bool or_suspect) const {
   std::lock_guard<std::mutex> guard{mu_};
-  const member_info* best = nullptr;
-  for (const auto& m : table_) {
-    if (!accepting(m) || (exclude_self && m.name == self_)) {
-      continue;
+  auto best_of = [&](bool suspect_too) -> const member_info* {
+    const member_info* best = nullptr;
+    for (const auto& m : table_) {
+      if (!accepting(m, suspect_too) || (exclude_self && m.name == self_)) {
+        continue;
+      }
+      // Ties go to the lower name, so concurrent pickers agree.
+      if (best == nullptr || m.connections < best->connections
+          || (m.connections == best->connections && m.name < best->name)) {
+        best = &m;
+      }
     }
-    // Ties go to the lower name, so concurrent pickers agree.
-    if (best == nullptr || m.connections < best->connections
-        || (m.connections == best->connections && m.name < best->name)) {
-      best = &m;
-    }
+    return best;
+  };
+  const auto* best = best_of(false);
+  if (best == nullptr && or_suspect) {
+    best = best_of(true);
   }
   if (best == nullptr) {
     return std::nullopt;

@@ -21,8 +21,10 @@ public:
   std::string self() const;
 
   /// The URL of the up, non-draining, not-full member with the fewest connections; with
-  /// `exclude_self` another node's. nullopt when none qualifies.
-  std::optional<std::string> pick(bool exclude_self) const;
+  /// `exclude_self` another node's. With `or_suspect`, a suspect member (silent for a
+  /// moment, not yet declared down) qualifies when no up one does: a draining node's
+  /// clients are better sent there than nowhere. nullopt when none qualifies.
+  std::optional<std::string> pick(bool exclude_self, bool or_suspect = false) const;
   /// The URL of `node` when it is up and accepting, else nullopt.
   std::optional<std::string> url_of_accepting(const std::string& node) const;
 

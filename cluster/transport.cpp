@@ -14,8 +14,10 @@ namespace plexus::cluster {
 
 namespace {
 
-// A member's whole backlog while it is unreachable is bounded by this; with ZMQ_IMMEDIATE
-// messages to a peer without a live connection are refused at once instead of queued.
+// A member's whole backlog while it is unreachable is bounded by this. Messages to a peer
+// whose connection is still being made are queued, not dropped (no ZMQ_IMMEDIATE): a node
+// that just came up must get the replies to its first requests. A peer that goes down has
+// its socket, and so its backlog, discarded (`forget`).
 constexpr int peer_hwm = 50000;
 // Inbound: what a burst from all peers may queue before the router drains it.
 constexpr int inbound_hwm = 200000;
@@ -135,7 +137,6 @@ void transport::run() {
       zmq::socket_t s{d.ctx, zmq::socket_type::dealer};
       s.set(zmq::sockopt::linger, 0);
       s.set(zmq::sockopt::sndhwm, peer_hwm);
-      s.set(zmq::sockopt::immediate, 1);
       s.set(zmq::sockopt::reconnect_ivl, 100);
       s.set(zmq::sockopt::reconnect_ivl_max, 500);
       s.set(zmq::sockopt::routing_id, node_name_);

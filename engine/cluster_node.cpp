@@ -57,12 +57,13 @@ cluster_node::~cluster_node() {
   stop();
 }
 
-void cluster_node::start() {
+void cluster_node::start(const std::string& ws_url) {
   const auto& c = cfg_.cluster;
   net_->bind(c.bind);
   cluster::router_config rc;
   rc.settings = c;
   rc.node_name = name_;
+  rc.ws_url = ws_url;
   rc.control = c.advertise.empty() ? c.bind : c.advertise;
   rc.incarnation = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                            std::chrono::system_clock::now().time_since_epoch())
@@ -137,7 +138,7 @@ void run_drain(net::server& srv, cluster_node* cluster, const actors::metrics& s
   spdlog::info("[{}] draining: {} client(s), grace {} s", name, srv.connections(), grace.count());
   srv.set_draining(true);
   // With no other node to take them, rooms stay here: do not wait for hand-offs.
-  bool others = cluster != nullptr && cluster->board()->pick(true).has_value();
+  bool others = cluster != nullptr && cluster->board()->pick(true, true).has_value();
   if (cluster != nullptr) {
     cluster->drain();
   }
@@ -164,7 +165,7 @@ void run_drain(net::server& srv, cluster_node* cluster, const actors::metrics& s
     [cluster, jitter, mu, spread_ms] {
       std::string url;
       if (cluster != nullptr) {
-        url = cluster->board()->pick(true).value_or("");
+        url = cluster->board()->pick(true, true).value_or("");
       }
       uint64_t after = 0;
       {

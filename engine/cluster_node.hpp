@@ -37,9 +37,10 @@ public:
   cluster_node(const cluster_node&) = delete;
   cluster_node& operator=(const cluster_node&) = delete;
 
-  /// Binds cluster.bind and starts gossiping with the seeds. Throws std::runtime_error
-  /// naming cluster.bind when the port is taken.
-  void start();
+  /// Binds cluster.bind and starts gossiping with the seeds, announcing `ws_url` ("" when
+  /// the HTTP port is not known yet: set_ws_url follows). Throws std::runtime_error naming
+  /// cluster.bind when the port is taken.
+  void start(const std::string& ws_url = {});
   /// Our WebSocket URL, once the HTTP port is known (gossiped for placement).
   void set_ws_url(const std::string& url);
   /// Marks this node draining in gossip; its rooms move to their next owners.

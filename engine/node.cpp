@@ -17,6 +17,7 @@
 #include "actors/registry.hpp"
 #include "engine/cluster_node.hpp"
 #include "engine/cluster_routes.hpp"
+#include "engine/config_loader.hpp"
 #include "net/server.hpp"
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(plexus::engine::node_event)
@@ -143,7 +144,10 @@ uint16_t node::start() {
     // know the cluster.
     d.cluster = std::make_unique<cluster_node>(d.cfg, d.name, *d.sys, d.ctx, d.registry,
                                                node_change_forwarder(d.hook_actor));
-    d.cluster->start();
+    // With a fixed HTTP port our URL is known now: peers must never see us up without
+    // it, or a draining neighbour has nowhere to send its clients.
+    auto listen = parse_host_port(d.cfg.node.listen);
+    d.cluster->start(listen && listen->port != 0 ? public_ws_url(d.cfg, listen->port) : "");
   }
   net::server_deps deps{d.sys.get(), d.registry, d.tracker, d.ctx};
   d.srv = std::make_unique<net::server>(server_settings_of(d.cfg, d.name), std::move(deps));

@@ -200,7 +200,7 @@ TEST(cluster_drain, draining_node_refuses_upgrades_and_readyz_with_an_alternate)
   // The reconnect frame points at n2.
   auto m = keep.ws->read_type("reconnect", 5s);
   ASSERT_TRUE(m) << c.logs();
-  EXPECT_EQ(json_string(*m, "url"), c[1].ws_url());
+  EXPECT_EQ(json_string(*m, "url"), c[1].ws_url()) << c.logs();
   EXPECT_TRUE(json_int(*m, "after_ms").has_value());
   EXPECT_EQ(c[0].proc->wait_exit(10s), 0) << c.logs();
 }
