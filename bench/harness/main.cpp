@@ -96,7 +96,8 @@ int main(int argc, char** argv) {
     ->check(CLI::IsMember({"echo", "connect", "fanout", "rooms", "churn", "slow", "cluster",
                            "compare-table", "table"}));
   app.add_option("--target", targets, "ws://host:port/path (repeat for cluster)");
-  app.add_option("--peer", peer_name, "plexus|ws-broadcast|nchan|socketio")->capture_default_str();
+  app.add_option("--peer", peer_name, "plexus|ws-broadcast|nchan|socketio|floor")
+    ->capture_default_str();
   app.add_option("--server-pid", o.server_pids, "server process(es) to sample CPU/RSS/fds from");
   app.add_flag("--json", o.json, "one JSON line per result instead of the table");
   app.add_flag("--no-progress", no_progress, "no live progress line on stderr");

@@ -30,6 +30,9 @@ std::optional<peer_kind> parse_peer(const std::string& name) {
   if (name == "socketio" || name == "socket.io") {
     return peer_kind::socketio;
   }
+  if (name == "floor") {
+    return peer_kind::floor;
+  }
   return std::nullopt;
 }
 
@@ -43,6 +46,8 @@ const char* to_string(peer_kind p) {
       return "nchan";
     case peer_kind::socketio:
       return "socketio";
+    case peer_kind::floor:
+      return "floor";
   }
   return "?";
 }
@@ -51,6 +56,7 @@ ws_url peer::url_for(const ws_url& target, const std::string& channel, bool publ
   switch (kind_) {
     case peer_kind::plexus:
     case peer_kind::ws_broadcast:
+    case peer_kind::floor:
       return target;
     case peer_kind::nchan:
       return target.with_path((publisher ? "/pub/" : "/sub/") + channel);
@@ -82,6 +88,7 @@ void peer::append_publish(std::string& out, const std::string& channel,
   switch (kind_) {
     case peer_kind::plexus:
     case peer_kind::ws_broadcast:
+    case peer_kind::floor:
       out += "{\"type\":\"publish\",\"channel\":\"";
       out += channel;
       out += "\",\"data\":";
@@ -124,6 +131,7 @@ msg_kind peer::classify(std::string_view m) const {
       return msg_kind::other;
     case peer_kind::plexus:
     case peer_kind::ws_broadcast:
+    case peer_kind::floor:
       break;
   }
   // Servers write "type" first; look a little further for encoders that do not.

@@ -16,6 +16,7 @@ enum class peer_kind : uint8_t {
   ws_broadcast, // bench/peers/ws-broadcast.js: the same JSON frames, no welcome
   nchan,        // nginx + nchan: subscribe = connect to /sub/<channel>, raw payloads
   socketio,     // socket.io over raw engine.io websocket framing (EIO=4)
+  floor,        // bench/floor: the ws_broadcast frames from a minimal epoll server
 };
 
 std::optional<peer_kind> parse_peer(const std::string& name);
@@ -56,7 +57,8 @@ public:
   /// True when a connection can send as soon as it is open; false when it must wait for
   /// a msg_kind::welcome first.
   bool ready_on_open() const {
-    return kind_ == peer_kind::ws_broadcast || kind_ == peer_kind::nchan;
+    return kind_ == peer_kind::ws_broadcast || kind_ == peer_kind::nchan
+           || kind_ == peer_kind::floor;
   }
 
   /// True when a subscription needs a subscribe frame (nchan subscribes by path).
