@@ -1,11 +1,17 @@
 #include "net/io_worker.hpp"
 
+#include <sched.h>
+
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include "net/ws_connection.hpp"
 
 namespace plexus::net {
+
+namespace {
+constexpr std::size_t yield_every = 128; // flushes between two sched_yield calls
+} // namespace
 
 io_worker::io_worker(std::size_t index) : index_(index), sweep_timer_(ioc_) {
   // nop
@@ -68,8 +74,16 @@ void io_worker::drain_flushes() {
     flush_running_.swap(flush_pending_);
     flush_posted_ = false;
   }
+  // A round of writes to thousands of busy sockets takes milliseconds. The actors feeding
+  // these queues may share this core: yielding now and then lets a room's next broadcast
+  // run mid-round (its frames then go out in this round's writes) instead of waiting for
+  // the scheduler to preempt us. With no one else runnable, sched_yield returns at once.
+  std::size_t done = 0;
   for (auto& c : flush_running_) {
     c->flush();
+    if (++done % yield_every == 0) {
+      sched_yield();
+    }
   }
   flush_running_.clear();
 }
