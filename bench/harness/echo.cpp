@@ -38,6 +38,9 @@ public:
       }
       return;
     }
+    if (mode_ == echo_mode::wsping) {
+      return; // only pongs answer a ping (plexus's welcome once counted: two pings in flight)
+    }
     if (mode_ == echo_mode::app && ::memmem(msg.data(), msg.size(), "pong", 4) == nullptr) {
       if (proto_.classify(msg) == msg_kind::error) {
         ++errors;
