@@ -65,29 +65,25 @@ TEST_P(client_formats, presence_status_and_diffs_between_two_clients) {
   ASSERT_TRUE(ready(sb));
   ASSERT_TRUE(sb.get().ok());
 
-  // b learns ann's meta: in its own snapshot, or (when a's join reached the room just after
-  // b's snapshot was taken) in the join diff that follows it.
-  auto is_ann = [](const auto& members) {
-    for (auto& m : members) {
-      if (m.meta && actors::to_json(*m.meta) == R"({"name":"ann"})") {
-        return true;
-      }
-    }
-    return false;
+  // Presence is eventual: a member's join reaches the room just after its `subscribed`
+  // (docs/protocol.md). So b learns ann, and itself, from its snapshot or from the join
+  // diff that follows it.
+  const std::string b_user = b.welcome()->user;
+  auto has = [](const auto& members, const std::function<bool(const actors::member&)>& pred) {
+    return std::any_of(members.begin(), members.end(), pred);
   };
-  ASSERT_TRUE(rb.wait(5s, [&] {
-    for (auto& p : rb.presences) {
-      if (is_ann(p.members)) {
-        return true;
-      }
-    }
-    for (auto& d : rb.diffs) {
-      if (is_ann(d.joins)) {
-        return true;
-      }
-    }
-    return false;
+  auto seen_by_b = [&](const std::function<bool(const actors::member&)>& pred) {
+    return rb.wait(5s, [&] {
+      return std::any_of(rb.presences.begin(), rb.presences.end(),
+                         [&](const auto& p) { return has(p.members, pred); })
+             || std::any_of(rb.diffs.begin(), rb.diffs.end(),
+                            [&](const auto& d) { return has(d.joins, pred); });
+    });
+  };
+  ASSERT_TRUE(seen_by_b([](const actors::member& m) {
+    return m.meta && actors::to_json(*m.meta) == R"({"name":"ann"})";
   }));
+  ASSERT_TRUE(seen_by_b([&](const actors::member& m) { return m.user == b_user; }));
 
   auto pr = b.presence("room:p");
   ASSERT_TRUE(ready(pr));
