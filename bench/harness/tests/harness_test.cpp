@@ -105,6 +105,22 @@ TEST(peer, classifies_frames_by_their_first_bytes) {
   EXPECT_EQ(out, R"(42["publish","c",{"t":1}])");
 }
 
+TEST(peer, the_floor_speaks_the_ws_broadcast_frames) {
+  auto kind = pb::parse_peer("floor");
+  ASSERT_TRUE(kind);
+  EXPECT_STREQ(pb::to_string(*kind), "floor");
+  pb::peer floor(*kind);
+  EXPECT_TRUE(floor.ready_on_open()); // no welcome
+  EXPECT_EQ(floor.subprotocol(), "");
+  auto target = pb::parse_ws_url("ws://127.0.0.1:1/ws");
+  ASSERT_TRUE(target);
+  EXPECT_EQ(floor.url_for(*target, "c", false).path, "/ws");
+  EXPECT_EQ(floor.classify(R"({"type":"message","channel":"c"})"), pb::msg_kind::message);
+  std::string out;
+  floor.append_publish(out, "c", R"({"t":1})");
+  EXPECT_EQ(out, R"({"type":"publish","channel":"c","data":{"t":1}})");
+}
+
 TEST(url, parses_ws_urls) {
   auto u = pb::parse_ws_url("ws://127.0.0.1:18080/ws?x=1");
   ASSERT_TRUE(u);
