@@ -5,7 +5,8 @@
 // and appended to every subscriber's output buffer; after each loop iteration every
 // connection with output gets one write() (the "cork per iteration" model of uWebSockets).
 // It speaks the ws-broadcast subset plexus-bench uses (subscribe/subscribed, publish ->
-// message), no welcome. It checks nothing a real server must (origins, UTF-8, limits): it
+// message), no welcome. It borrows plexus's frame-header encoder and accept key, nothing
+// else. It checks nothing a real server must (origins, UTF-8, limits): it
 // exists only to show what the kernel's TCP path costs, so it is never a product.
 //
 //   plexus-bench-floor PORT
@@ -15,9 +16,6 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <openssl/evp.h>
-#include <openssl/sha.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -31,6 +29,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "net/handshake.hpp"
+#include "net/ws_frame.hpp"
+
 namespace {
 
 struct conn {
@@ -43,32 +44,12 @@ struct conn {
   std::size_t out_off = 0;
 };
 
-std::string accept_key(std::string_view key) {
-  std::string s{key};
-  s += "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(s.data()), s.size(), digest);
-  unsigned char b64[64];
-  int n = EVP_EncodeBlock(b64, digest, SHA_DIGEST_LENGTH);
-  return std::string(reinterpret_cast<char*>(b64), static_cast<std::size_t>(n));
-}
-
-/// An unmasked server frame (FIN set).
+/// An unmasked server frame (FIN set): plexus's header encoder, the bytes are the same.
 void append_frame(std::string& out, uint8_t opcode, std::string_view payload) {
-  out += static_cast<char>(0x80 | opcode);
-  auto n = payload.size();
-  if (n < 126) {
-    out += static_cast<char>(n);
-  } else if (n < 65536) {
-    out += static_cast<char>(126);
-    out += static_cast<char>(n >> 8);
-    out += static_cast<char>(n & 0xff);
-  } else {
-    out += static_cast<char>(127);
-    for (int i = 7; i >= 0; --i) {
-      out += static_cast<char>((n >> (8 * i)) & 0xff);
-    }
-  }
+  uint8_t header[plexus::net::ws::max_server_header];
+  auto n = plexus::net::ws::write_header(header, static_cast<plexus::net::ws::opcode>(opcode), true,
+                                         false, payload.size());
+  out.append(reinterpret_cast<const char*>(header), n);
   out += payload;
 }
 
@@ -173,7 +154,7 @@ private:
     }
     c.out += "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
              "Sec-WebSocket-Accept: "
-             + accept_key(v) + "\r\n\r\n";
+             + plexus::net::ws::accept_key(v) + "\r\n\r\n";
     c.upgraded = true;
     c.in.erase(0, end + 4);
     mark(c);
