@@ -270,16 +270,22 @@ std::optional<std::string> subscribe(cluster_client& c, const std::string& chann
     timeout);
 }
 
-std::optional<uint64_t> publish(cluster_client& c, const std::string& channel, int64_t id,
-                                const std::string& data, std::chrono::milliseconds timeout) {
+std::optional<std::string> publish_reply(cluster_client& c, const std::string& channel, int64_t id,
+                                         const std::string& data,
+                                         std::chrono::milliseconds timeout) {
   c.ws->send_text(R"({"type":"publish","id":)" + std::to_string(id) + R"(,"channel":")" + channel
                   + R"(","data":)" + data + "}");
-  auto r = c.ws->read_until(
+  return c.ws->read_until(
     [id](const std::string& m) {
       auto t = json_string(m, "type");
       return (t == "ack" || t == "error") && json_int(m, "id") == id;
     },
     timeout);
+}
+
+std::optional<uint64_t> publish(cluster_client& c, const std::string& channel, int64_t id,
+                                const std::string& data, std::chrono::milliseconds timeout) {
+  auto r = publish_reply(c, channel, id, data, timeout);
   if (!r || json_string(*r, "type") != "ack") {
     return std::nullopt;
   }

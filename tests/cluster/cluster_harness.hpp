@@ -120,8 +120,12 @@ std::optional<std::string> subscribe(cluster_client& c, const std::string& chann
                                      std::optional<uint64_t> since = std::nullopt,
                                      const std::string& epoch = {},
                                      std::chrono::milliseconds timeout = std::chrono::seconds(5));
-/// Publishes `data` (JSON) with request id `id`; the ack's offset, or nullopt on error or
-/// timeout.
+/// Publishes `data` (JSON) with request id `id`; the answer to it (`ack` or `error`
+/// frame), or nullopt on timeout.
+std::optional<std::string> publish_reply(cluster_client& c, const std::string& channel, int64_t id,
+                                         const std::string& data,
+                                         std::chrono::milliseconds timeout);
+/// The same; the ack's offset, or nullopt on error or timeout.
 std::optional<uint64_t> publish(cluster_client& c, const std::string& channel, int64_t id,
                                 const std::string& data,
                                 std::chrono::milliseconds timeout = std::chrono::seconds(5));

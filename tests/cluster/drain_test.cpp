@@ -111,15 +111,7 @@ void publish_paced(uint16_t port, const std::string& ch, int n, std::chrono::mic
   for (int i = 1; i <= n; ++i) {
     std::optional<uint64_t> off;
     for (int attempt = 0; attempt < 20 && !off; ++attempt) {
-      auto id = i * 100 + attempt;
-      p.ws->send_text(R"({"type":"publish","id":)" + std::to_string(id) + R"(,"channel":")" + ch
-                      + R"(","data":{"i":)" + std::to_string(i) + "}}");
-      auto r = p.ws->read_until(
-        [id](const std::string& m) {
-          auto t = json_string(m, "type");
-          return (t == "ack" || t == "error") && json_int(m, "id") == id;
-        },
-        10s);
+      auto r = publish_reply(p, ch, i * 100 + attempt, "{\"i\":" + std::to_string(i) + "}", 10s);
       if (r && json_string(*r, "type") == "ack" && json_int(*r, "offset")) {
         off = static_cast<uint64_t>(*json_int(*r, "offset"));
       } else {
@@ -166,8 +158,8 @@ TEST(cluster_drain, drained_owner_hands_off_and_its_clients_miss_nothing) {
   }
   publisher.join();
   ASSERT_EQ(acked.size(), static_cast<std::size_t>(n)) << c.logs();
-  EXPECT_EQ(acked, one_to(n)) << "departures:" << departures(acked) << "\nrefusals: "
-                              << ::testing::PrintToString(refusals) << c.logs();
+  EXPECT_EQ(acked, one_to(n)) << "departures:" << departures(acked)
+                              << "\nrefusals: " << ::testing::PrintToString(refusals) << c.logs();
   EXPECT_EQ(steady.offsets, one_to(n)) << departures(steady.offsets) << c.logs();
   // Each publish stored once: a forward retried across the hand-off is recognised.
   EXPECT_EQ(steady.published, one_to(n)) << departures(steady.published) << c.logs();
