@@ -40,6 +40,7 @@ void room_state::add_subscriber(const caf::strong_actor_ptr& who, outbox_ptr out
   auto i = index.find(addr);
   if (i != index.end()) {
     subs[i->second].out = std::move(out); // re-subscribe: same session, maybe new outbox
+    fanout.invalidate();
     recompute_encodings();
     return;
   }
@@ -50,6 +51,7 @@ void room_state::add_subscriber(const caf::strong_actor_ptr& who, outbox_ptr out
   s.out = std::move(out);
   index.emplace(addr, subs.size());
   subs.push_back(std::move(s));
+  fanout.invalidate();
   self->monitor(who);
   recompute_encodings();
 }
@@ -66,6 +68,7 @@ bool room_state::remove_subscriber(const caf::actor_addr& who) {
     index[subs[pos].addr] = pos;
   }
   subs.pop_back();
+  fanout.invalidate();
   self->demonitor(who);
   recompute_encodings();
   maybe_idle();
@@ -86,10 +89,7 @@ void room_state::recompute_encodings() {
 }
 
 void room_state::broadcast(const frame_ptr& f) {
-  auto policy = ns->slow_consumer;
-  for (const auto& s : subs) {
-    s.out->push(f, policy);
-  }
+  fanout.push(subs, f, ns->slow_consumer);
   cfg.ctx.stats->messages_out_total.fetch_add(subs.size(), std::memory_order_relaxed);
 }
 

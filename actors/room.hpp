@@ -15,6 +15,7 @@
 
 #include "actors/context.hpp"
 #include "actors/frame.hpp"
+#include "actors/fanout.hpp"
 #include "actors/history.hpp"
 #include "actors/messages.hpp"
 #include "actors/outbox.hpp"
@@ -64,6 +65,7 @@ struct room_state {
   history hist{0, std::chrono::seconds{0}};
   std::vector<subscriber> subs;
   std::unordered_map<caf::actor_addr, std::size_t> index; // addr -> position in subs
+  fanout_plan fanout;                                     // subs grouped for broadcasts
   encodings enc;                                          // what the subscribers speak
   std::size_t json_subs = 0;
   std::size_t msgpack_subs = 0;

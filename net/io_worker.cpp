@@ -30,6 +30,7 @@ void io_worker::start(std::chrono::milliseconds sweep_every) {
     }
   });
   thread_ = std::thread([this] {
+    thread_id_.store(std::this_thread::get_id(), std::memory_order_relaxed);
     // A worker must survive anything a handler throws: log it and keep serving.
     for (;;) {
       try {
@@ -55,37 +56,96 @@ void io_worker::stop() {
     c->abort();
   }
   connections_.clear();
-  std::lock_guard<std::mutex> guard{flush_mu_};
-  flush_pending_.clear();
+  dirty_.clear();
+  held_.clear();
+  retired_.clear();
+  std::lock_guard<std::mutex> guard{inbox_mu_};
+  inbox_.clear();
 }
 
-void io_worker::schedule_flush(std::shared_ptr<ws_connection> c) {
-  std::lock_guard<std::mutex> guard{flush_mu_};
-  flush_pending_.push_back(std::move(c));
-  if (!flush_posted_) {
-    flush_posted_ = true;
-    boost::asio::post(ioc_, [this] { drain_flushes(); });
+void io_worker::push_all(actors::frame_ptr f, actors::slow_consumer_policy policy,
+                         actors::outbox_list targets) {
+  if (targets && !targets->empty()) {
+    enqueue(delivery{std::move(f), policy, std::move(targets), nullptr});
   }
 }
 
-void io_worker::drain_flushes() {
-  {
-    std::lock_guard<std::mutex> guard{flush_mu_};
-    flush_running_.swap(flush_pending_);
-    flush_posted_ = false;
+void io_worker::push_one(actors::frame_ptr f, actors::slow_consumer_policy policy,
+                         std::shared_ptr<ws_connection> target) {
+  enqueue(delivery{std::move(f), policy, nullptr, std::move(target)});
+}
+
+void io_worker::enqueue(delivery d) {
+  std::lock_guard<std::mutex> guard{inbox_mu_};
+  inbox_.push_back(std::move(d));
+  inbox_waiting_.store(true, std::memory_order_relaxed);
+  post_round();
+}
+
+void io_worker::post_round() {
+  if (!round_posted_) {
+    round_posted_ = true;
+    boost::asio::post(ioc_, [this] { run_round(); });
   }
+}
+
+void io_worker::mark_dirty(ws_connection* c) {
+  if (c->dirty) {
+    return;
+  }
+  c->dirty = true;
+  dirty_.push_back(c);
+  if (!in_round_ && dirty_.size() == 1) {
+    std::lock_guard<std::mutex> guard{inbox_mu_};
+    post_round();
+  }
+}
+
+void io_worker::run_round() {
+  in_round_ = true;
+  take_inbox();
   // A round of writes to thousands of busy sockets takes milliseconds. The actors feeding
-  // these queues may share this core: yielding now and then lets a room's next broadcast
-  // run mid-round (its frames then go out in this round's writes) instead of waiting for
-  // the scheduler to preempt us. With no one else runnable, sched_yield returns at once.
-  std::size_t done = 0;
-  for (auto& c : flush_running_) {
+  // the inbox may share this core: yielding now and then lets a room's next broadcast run
+  // mid-round, and taking the inbox again then puts its frames into this round's writes
+  // (to connections not flushed yet; the others come again at the end of the round)
+  // instead of waiting for the scheduler to preempt us. With no one else runnable,
+  // sched_yield returns at once.
+  for (std::size_t i = 0; i < dirty_.size(); ++i) {
+    auto* c = dirty_[i];
+    c->dirty = false;
     c->flush();
-    if (++done % yield_every == 0) {
+    if ((i + 1) % yield_every == 0) {
       sched_yield();
+      if (inbox_waiting_.load(std::memory_order_relaxed)) {
+        take_inbox();
+      }
     }
   }
-  flush_running_.clear();
+  dirty_.clear();
+  held_.clear();
+  retired_.clear();
+  in_round_ = false;
+}
+
+void io_worker::take_inbox() {
+  {
+    std::lock_guard<std::mutex> guard{inbox_mu_};
+    taken_.swap(inbox_);
+    round_posted_ = false;
+    inbox_waiting_.store(false, std::memory_order_relaxed);
+  }
+  for (auto& d : taken_) {
+    if (d.one) {
+      d.one->enqueue(d.f, d.policy);
+    } else {
+      // Every outbox of a list handed to this sink is one of our connections.
+      for (const auto& out : *d.many) {
+        static_cast<ws_connection*>(out.get())->enqueue(d.f, d.policy);
+      }
+    }
+    held_.push_back(std::move(d)); // its targets stay alive while they are in dirty_
+  }
+  taken_.clear();
 }
 
 void io_worker::attach(std::shared_ptr<ws_connection> c) {
@@ -98,11 +158,18 @@ void io_worker::detach(ws_connection* c) {
   if (slot >= connections_.size() || connections_[slot].get() != c) {
     return;
   }
+  // Kept until the end of a round: the connection may be in dirty_, or be closing from
+  // inside its own flush.
+  retired_.push_back(std::move(connections_[slot]));
   if (slot + 1 != connections_.size()) {
     connections_[slot] = std::move(connections_.back());
     connections_[slot]->worker_slot = slot;
   }
   connections_.pop_back();
+  if (!in_round_ && retired_.size() == 1) {
+    std::lock_guard<std::mutex> guard{inbox_mu_};
+    post_round();
+  }
 }
 
 void io_worker::on_sweep() {

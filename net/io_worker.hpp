@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -10,19 +11,25 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "actors/outbox.hpp"
+
 namespace plexus::net {
 
 class ws_connection;
 
 /// One I/O thread with its own event loop. A connection lives on one worker for its whole
-/// life, so its socket, reader and writer are only touched from that thread: no strands
-/// and no locks on the read path. Other threads (room actors) reach a connection only
-/// through `schedule_flush`, which batches wake-ups: one post per worker per burst, not
-/// one per delivery.
-class io_worker {
+/// life, and its socket, reader, writer and outgoing queues are only touched from that
+/// thread: no strands and no per-connection locks.
+///
+/// Other threads (rooms, sessions) hand frames to the worker's inbox: one entry per frame
+/// and target list (a room's broadcast is one entry for all its subscribers on this
+/// worker), under one short lock, with one wake-up per burst. The worker then moves each
+/// frame into its connections' queues (slow-consumer policy applied there) and writes every
+/// connection that got something: a round of flushes.
+class io_worker : public actors::outbox_sink {
 public:
   explicit io_worker(std::size_t index);
-  ~io_worker();
+  ~io_worker() override;
   io_worker(const io_worker&) = delete;
   io_worker& operator=(const io_worker&) = delete;
 
@@ -32,6 +39,10 @@ public:
   std::size_t index() const {
     return index_;
   }
+  /// True on this worker's thread.
+  bool in_thread() const {
+    return thread_id_.load(std::memory_order_relaxed) == std::this_thread::get_id();
+  }
 
   /// Starts the thread; `sweep_every` is how often connections are checked for heartbeats
   /// and timeouts.
@@ -39,15 +50,26 @@ public:
   /// Stops the loop and joins the thread.
   void stop();
 
-  /// Asks the worker thread to flush `c`'s queue. Thread-safe.
-  void schedule_flush(std::shared_ptr<ws_connection> c);
+  // -- any thread ---------------------------------------------------------------------
 
-  /// Registers an open connection for the periodic sweep. Worker thread only.
+  /// Queues `f` for each connection of `targets` (all on this worker).
+  void push_all(actors::frame_ptr f, actors::slow_consumer_policy policy,
+                actors::outbox_list targets) override;
+  /// Queues `f` for one connection of this worker.
+  void push_one(actors::frame_ptr f, actors::slow_consumer_policy policy,
+                std::shared_ptr<ws_connection> target);
+
+  // -- worker thread only -------------------------------------------------------------
+
+  /// Puts `c` in this round's flushes, once (a round is posted when none is coming).
+  void mark_dirty(ws_connection* c);
+
+  /// Registers an open connection for the periodic sweep.
   void attach(std::shared_ptr<ws_connection> c);
-  /// Unregisters it (on close). Worker thread only.
+  /// Unregisters it (on close).
   void detach(ws_connection* c);
 
-  /// Calls `f(conn)` for every open connection. Worker thread only.
+  /// Calls `f(conn)` for every open connection.
   template <class F>
   void for_each_connection(F&& f) {
     auto copy = connections_;
@@ -61,18 +83,39 @@ public:
   }
 
 private:
-  void drain_flushes();
+  /// One hand-off from another thread: a frame for one connection or for a list of them.
+  struct delivery {
+    actors::frame_ptr f;
+    actors::slow_consumer_policy policy;
+    actors::outbox_list many;
+    std::shared_ptr<ws_connection> one;
+  };
+
+  void enqueue(delivery d);
+  void post_round(); // with inbox_mu_ held
+  void run_round();
+  void take_inbox();
   void on_sweep();
 
   std::size_t index_;
   boost::asio::io_context ioc_{1};
   std::thread thread_;
+  std::atomic<std::thread::id> thread_id_{}; // set before the thread runs a handler
   boost::asio::steady_timer sweep_timer_;
   std::chrono::milliseconds sweep_every_{1000};
-  std::mutex flush_mu_;
-  std::vector<std::shared_ptr<ws_connection>> flush_pending_;
-  std::vector<std::shared_ptr<ws_connection>> flush_running_;
-  bool flush_posted_ = false;
+
+  // Shared with pushing threads, under inbox_mu_.
+  std::mutex inbox_mu_;
+  std::vector<delivery> inbox_;
+  bool round_posted_ = false;
+  std::atomic<bool> inbox_waiting_{false}; // read mid-round without the lock
+
+  // Worker thread only.
+  std::vector<delivery> taken_;       // swapped out of inbox_
+  std::vector<delivery> held_;        // distributed this round: keeps their targets alive
+  std::vector<ws_connection*> dirty_; // to flush this round
+  std::vector<std::shared_ptr<ws_connection>> retired_; // detached, released after a round
+  bool in_round_ = false;
   std::vector<std::shared_ptr<ws_connection>> connections_;
 };
 

@@ -84,7 +84,6 @@ ws_connection::~ws_connection() = default;
 void ws_connection::greet(std::string handshake, actors::frame_ptr welcome) {
   auto f = std::make_shared<actors::frame>();
   f->json = std::move(handshake);
-  std::lock_guard<std::mutex> guard{mu_};
   control_.push_back(out_item{std::move(f), ws::opcode::text, true});
   if (welcome) {
     auto op = opts_.format == actors::wire_format::json ? ws::opcode::text : ws::opcode::binary;
@@ -162,9 +161,8 @@ void ws_connection::on_message(bool text, std::string_view payload) {
     if (deflate() && payload.size() >= opts_.env->websocket->compression_min_bytes) {
       f->json_deflated = actors::deflate_message(payload);
     }
-    std::lock_guard<std::mutex> guard{mu_};
-    queue_.push_back(out_item{std::move(f), text ? ws::opcode::text : ws::opcode::binary, false});
-    request_flush();
+    auto size = f->json.size();
+    append(out_item{std::move(f), text ? ws::opcode::text : ws::opcode::binary, false}, size);
     return;
   }
   handle_message(text, payload);
@@ -245,14 +243,11 @@ void ws_connection::on_close(uint16_t code, std::string_view) {
   auto reply = code == 1005 ? std::string{} : ws::close_payload(code, {});
   state_ = state::closing;
   close_deadline_ = clock_type::now() + close_timeout;
-  {
-    std::lock_guard<std::mutex> guard{mu_};
-    accepting_ = false;
-    queue_.clear();
-    queued_bytes_ = 0;
-    close_after_queue_ = true;
-    pending_close_ = std::move(reply);
-  }
+  accepting_ = false;
+  queue_.clear();
+  queued_bytes_ = 0;
+  close_after_queue_ = true;
+  pending_close_ = std::move(reply);
   flush();
 }
 
@@ -265,12 +260,23 @@ void ws_connection::on_protocol_error(uint16_t close_code, std::string_view reas
 // -- outbound -----------------------------------------------------------------------------
 
 bool ws_connection::push(const actors::frame_ptr& f, actors::slow_consumer_policy policy) {
-  bool compressed = false;
-  auto size = f->payload_for(opts_.format, deflate(), compressed).size();
-  std::lock_guard<std::mutex> guard{mu_};
+  if (worker_.in_thread()) {
+    return enqueue(f, policy);
+  }
+  worker_.push_one(f, policy, shared_from_this());
+  return true;
+}
+
+actors::outbox_sink* ws_connection::sink() const {
+  return &worker_;
+}
+
+bool ws_connection::enqueue(const actors::frame_ptr& f, actors::slow_consumer_policy policy) {
   if (!accepting_) {
     return false;
   }
+  bool compressed = false;
+  auto size = f->payload_for(opts_.format, deflate(), compressed).size();
   auto limit = opts_.env->websocket->send_queue_limit_bytes;
   if (queued_bytes_ + size > limit && !queue_.empty()) {
     using actors::slow_consumer_policy;
@@ -284,7 +290,7 @@ bool ws_connection::push(const actors::frame_ptr& f, actors::slow_consumer_polic
       queued_bytes_ = 0;
       close_after_queue_ = true;
       pending_close_ = ws::close_payload(actors::close_code::slow_consumer, "slow consumer");
-      request_flush();
+      worker_.mark_dirty(this);
       return false;
     }
     if (policy == slow_consumer_policy::conflate && f->conflate_key != 0) {
@@ -311,10 +317,14 @@ bool ws_connection::push(const actors::frame_ptr& f, actors::slow_consumer_polic
     }
   }
   auto op = opts_.format == actors::wire_format::json ? ws::opcode::text : ws::opcode::binary;
-  queue_.push_back(out_item{f, op, false});
-  queued_bytes_ += size;
-  request_flush();
+  append(out_item{f, op, false}, size);
   return true;
+}
+
+void ws_connection::append(out_item item, std::size_t size) {
+  queue_.push_back(std::move(item));
+  queued_bytes_ += size;
+  worker_.mark_dirty(this);
 }
 
 void ws_connection::close(uint16_t code, const std::string& reason) {
@@ -326,7 +336,6 @@ void ws_connection::close(uint16_t code, const std::string& reason) {
 void ws_connection::queue_control(ws::opcode op, std::string payload) {
   auto f = std::make_shared<actors::frame>();
   f->json = std::move(payload);
-  std::lock_guard<std::mutex> guard{mu_};
   // A flood of pings must not grow memory: answering only the latest is allowed
   // (RFC 6455 5.5.3), so a backlog of pongs is capped.
   if (control_.size() >= 16 && op == ws::opcode::pong) {
@@ -334,14 +343,7 @@ void ws_connection::queue_control(ws::opcode op, std::string payload) {
   } else {
     control_.push_back(out_item{std::move(f), op, false});
   }
-  request_flush();
-}
-
-void ws_connection::request_flush() {
-  if (!flush_requested_) {
-    flush_requested_ = true;
-    worker_.schedule_flush(shared_from_this());
-  }
+  worker_.mark_dirty(this);
 }
 
 void ws_connection::start_close(uint16_t code, const std::string& reason, bool after_queued) {
@@ -350,23 +352,19 @@ void ws_connection::start_close(uint16_t code, const std::string& reason, bool a
   }
   state_ = state::closing;
   close_deadline_ = clock_type::now() + close_timeout;
-  {
-    std::lock_guard<std::mutex> guard{mu_};
-    accepting_ = false;
-    if (!after_queued) {
-      queue_.clear();
-      queued_bytes_ = 0;
-    }
-    close_after_queue_ = true;
-    pending_close_ = ws::close_payload(code, reason);
+  accepting_ = false;
+  if (!after_queued) {
+    queue_.clear();
+    queued_bytes_ = 0;
   }
+  close_after_queue_ = true;
+  pending_close_ = ws::close_payload(code, reason);
   flush();
 }
 
 void ws_connection::flush() {
   while (state_ != state::closed && !write_waiting_) {
     if (writing_.empty()) {
-      std::lock_guard<std::mutex> guard{mu_};
       writing_.swap(control_);
       if (!queue_.empty()) {
         writing_.insert(writing_.end(), std::make_move_iterator(queue_.begin()),
@@ -377,7 +375,6 @@ void ws_connection::flush() {
       if (writing_.empty()) {
         lagging_ = false;
         if (!close_after_queue_ || close_sent_) {
-          flush_requested_ = false;
           return;
         }
         auto f = std::make_shared<actors::frame>();
@@ -543,13 +540,10 @@ void ws_connection::finish_close() {
     socket_.shutdown(tcp::socket::shutdown_both, ec);
     socket_.close(ec);
   }
-  {
-    std::lock_guard<std::mutex> guard{mu_};
-    accepting_ = false;
-    queue_.clear();
-    control_.clear();
-    queued_bytes_ = 0;
-  }
+  accepting_ = false;
+  queue_.clear();
+  control_.clear();
+  queued_bytes_ = 0;
   writing_.clear();
   opts_.env->stats->connections.fetch_sub(1, std::memory_order_relaxed);
   if (session_) {

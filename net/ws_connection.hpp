@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -60,10 +59,11 @@ struct ws_options {
 /// One WebSocket connection after the upgrade, on one io_worker thread.
 ///
 /// Inbound: socket -> ws::reader -> rate limit -> codec -> anon_send to the session actor.
-/// Outbound: anyone (rooms, the session) pushes shared frames into a queue under a short
-/// lock; the worker thread writes everything queued in as few writev calls as possible,
-/// each frame's header built on the fly (server frames are unmasked, so every subscriber
-/// gets the same payload bytes).
+/// Outbound: anyone (rooms, the session) pushes shared frames; from other threads they go
+/// through the worker's inbox (io_worker), which moves them into this connection's queue on
+/// the worker thread, so the queues need no lock. The worker writes everything queued in as
+/// few writev calls as possible, each frame's header built on the fly (server frames are
+/// unmasked, so every subscriber gets the same payload bytes).
 ///
 /// Over TLS (a `tls_transport` given at construction) the same queues feed a second,
 /// asynchronous path: reads go through the SSL stream into a per-connection buffer, and
@@ -101,6 +101,8 @@ public:
 
   // -- actors::outbox (any thread) --------------------------------------------------
 
+  /// On the worker thread the frame is queued at once (the result says whether); from
+  /// another thread it is handed to the worker and true is returned.
   bool push(const actors::frame_ptr& f, actors::slow_consumer_policy policy) override;
   void close(uint16_t code, const std::string& reason) override;
   actors::wire_format format() const override {
@@ -109,9 +111,13 @@ public:
   bool deflate() const override {
     return opts_.reader.deflate;
   }
+  actors::outbox_sink* sink() const override;
 
   // -- worker thread only -------------------------------------------------------------
 
+  /// Queues `f` under the slow-consumer policy and marks the connection for the worker's
+  /// next round of flushes. False when refused (closing, or cut as a slow consumer).
+  bool enqueue(const actors::frame_ptr& f, actors::slow_consumer_policy policy);
   /// Writes what is queued (called by the worker after schedule_flush).
   void flush();
   /// Heartbeat and timeout checks, called by the worker's periodic sweep.
@@ -122,7 +128,8 @@ public:
   void abort() {
     finish_close();
   }
-  std::size_t worker_slot = 0;
+  std::size_t worker_slot = 0; // position in the worker's connection list
+  bool dirty = false;          // in the worker's list of connections to flush
 
   const std::string& peer() const {
     return opts_.peer;
@@ -153,7 +160,7 @@ private:
   void on_readable();
   void handle_message(bool text, std::string_view payload);
   void queue_control(ws::opcode op, std::string payload);
-  void request_flush(); // with mu_ held
+  void append(out_item item, std::size_t size); // to queue_, then marks the connection dirty
   void wait_writable();
   bool write_some_items();
   void read_tls();
@@ -169,18 +176,15 @@ private:
   caf::actor session_;
   uint64_t lazy_seed_ = 0; // names the session to spawn on the first frame (when none yet)
 
-  // Shared with pushing threads, under mu_.
-  std::mutex mu_;
+  // Outgoing, worker thread only.
   std::vector<out_item> queue_;
   std::vector<out_item> control_; // pongs, pings, close: ahead of queued data
   std::size_t queued_bytes_ = 0;
   bool lagging_ = false; // over the queue limit since the queue last drained
-  bool flush_requested_ = false;
   bool accepting_ = true;          // false once closing: pushes are refused
   bool close_after_queue_ = false; // a close frame waits behind queue_
   std::string pending_close_;      // its payload
 
-  // Worker thread only.
   std::vector<out_item> writing_;
   std::size_t write_offset_ = 0; // bytes of writing_ already on the wire
   bool write_waiting_ = false;
