@@ -10,7 +10,9 @@
 namespace plexus::net {
 
 namespace {
-constexpr std::size_t yield_every = 128; // flushes between two sched_yield calls
+/// Connections written per handler: ~1 ms of writes to busy sockets, so reads and the
+/// actors sharing the core get a turn at least that often.
+constexpr std::size_t chunk_size = 128;
 } // namespace
 
 io_worker::io_worker(std::size_t index) : index_(index), sweep_timer_(ioc_) {
@@ -57,8 +59,6 @@ void io_worker::stop() {
   }
   connections_.clear();
   dirty_.clear();
-  held_.clear();
-  retired_.clear();
   std::lock_guard<std::mutex> guard{inbox_mu_};
   inbox_.clear();
 }
@@ -79,13 +79,9 @@ void io_worker::enqueue(delivery d) {
   std::lock_guard<std::mutex> guard{inbox_mu_};
   inbox_.push_back(std::move(d));
   inbox_waiting_.store(true, std::memory_order_relaxed);
-  post_round();
-}
-
-void io_worker::post_round() {
-  if (!round_posted_) {
-    round_posted_ = true;
-    boost::asio::post(ioc_, [this] { run_round(); });
+  if (!inbox_posted_) {
+    inbox_posted_ = true;
+    boost::asio::post(ioc_, [this] { write_chunk(false); });
   }
 }
 
@@ -94,44 +90,45 @@ void io_worker::mark_dirty(ws_connection* c) {
     return;
   }
   c->dirty = true;
-  dirty_.push_back(c);
-  if (!in_round_ && dirty_.size() == 1) {
-    std::lock_guard<std::mutex> guard{inbox_mu_};
-    post_round();
+  dirty_.push_back(c->shared_from_this());
+  if (!chunk_posted_) {
+    chunk_posted_ = true;
+    boost::asio::post(ioc_, [this] { write_chunk(true); });
   }
 }
 
-void io_worker::run_round() {
-  in_round_ = true;
+void io_worker::write_chunk(bool continuation) {
+  if (continuation) {
+    chunk_posted_ = false;
+  }
   take_inbox();
-  // A round of writes to thousands of busy sockets takes milliseconds. The actors feeding
-  // the inbox may share this core: yielding now and then lets a room's next broadcast run
-  // mid-round, and taking the inbox again then puts its frames into this round's writes
-  // (to connections not flushed yet; the others come again at the end of the round)
-  // instead of waiting for the scheduler to preempt us. With no one else runnable,
-  // sched_yield returns at once.
-  for (std::size_t i = 0; i < dirty_.size(); ++i) {
-    auto* c = dirty_[i];
+  for (std::size_t n = 0; n < chunk_size && !dirty_.empty(); ++n) {
+    auto c = std::move(dirty_.front()); // keeps it alive while it writes (and maybe closes)
+    dirty_.pop_front();
     c->dirty = false;
     c->flush();
-    if ((i + 1) % yield_every == 0) {
-      sched_yield();
-      if (inbox_waiting_.load(std::memory_order_relaxed)) {
-        take_inbox();
-      }
-    }
   }
-  dirty_.clear();
-  held_.clear();
-  retired_.clear();
-  in_round_ = false;
+  if (dirty_.empty()) {
+    return;
+  }
+  // The actors feeding the inbox may share this core: yielding lets a room woken by a
+  // publish read in between broadcast now, into the connections still waiting, instead of
+  // when the scheduler preempts us. With no one else runnable, sched_yield returns at once.
+  sched_yield();
+  if (!chunk_posted_) {
+    chunk_posted_ = true;
+    boost::asio::post(ioc_, [this] { write_chunk(true); });
+  }
 }
 
 void io_worker::take_inbox() {
+  if (!inbox_waiting_.load(std::memory_order_relaxed)) {
+    return;
+  }
   {
     std::lock_guard<std::mutex> guard{inbox_mu_};
     taken_.swap(inbox_);
-    round_posted_ = false;
+    inbox_posted_ = false;
     inbox_waiting_.store(false, std::memory_order_relaxed);
   }
   for (auto& d : taken_) {
@@ -143,7 +140,6 @@ void io_worker::take_inbox() {
         static_cast<ws_connection*>(out.get())->enqueue(d.f, d.policy);
       }
     }
-    held_.push_back(std::move(d)); // its targets stay alive while they are in dirty_
   }
   taken_.clear();
 }
@@ -158,18 +154,11 @@ void io_worker::detach(ws_connection* c) {
   if (slot >= connections_.size() || connections_[slot].get() != c) {
     return;
   }
-  // Kept until the end of a round: the connection may be in dirty_, or be closing from
-  // inside its own flush.
-  retired_.push_back(std::move(connections_[slot]));
   if (slot + 1 != connections_.size()) {
     connections_[slot] = std::move(connections_.back());
     connections_[slot]->worker_slot = slot;
   }
   connections_.pop_back();
-  if (!in_round_ && retired_.size() == 1) {
-    std::lock_guard<std::mutex> guard{inbox_mu_};
-    post_round();
-  }
 }
 
 void io_worker::on_sweep() {

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -23,9 +24,14 @@ class ws_connection;
 ///
 /// Other threads (rooms, sessions) hand frames to the worker's inbox: one entry per frame
 /// and target list (a room's broadcast is one entry for all its subscribers on this
-/// worker), under one short lock, with one wake-up per burst. The worker then moves each
-/// frame into its connections' queues (slow-consumer policy applied there) and writes every
-/// connection that got something: a round of flushes.
+/// worker), under one short lock, with one wake-up per burst. The worker moves each frame
+/// into its connections' queues (slow-consumer policy applied there) and appends every
+/// connection that got something to a FIFO of connections to write.
+///
+/// The FIFO is written in chunks of a few hundred connections, each chunk its own handler:
+/// between two chunks the event loop reads sockets and the actors sharing the core run. A
+/// publish read mid-way through writing 10,000 connections thus reaches the connections
+/// still waiting in this pass, instead of waiting for the whole pass to end first.
 class io_worker : public actors::outbox_sink {
 public:
   explicit io_worker(std::size_t index);
@@ -61,7 +67,7 @@ public:
 
   // -- worker thread only -------------------------------------------------------------
 
-  /// Puts `c` in this round's flushes, once (a round is posted when none is coming).
+  /// Appends `c` to the connections to write, unless it is already waiting there.
   void mark_dirty(ws_connection* c);
 
   /// Registers an open connection for the periodic sweep.
@@ -92,8 +98,7 @@ private:
   };
 
   void enqueue(delivery d);
-  void post_round(); // with inbox_mu_ held
-  void run_round();
+  void write_chunk(bool continuation);
   void take_inbox();
   void on_sweep();
 
@@ -107,15 +112,13 @@ private:
   // Shared with pushing threads, under inbox_mu_.
   std::mutex inbox_mu_;
   std::vector<delivery> inbox_;
-  bool round_posted_ = false;
-  std::atomic<bool> inbox_waiting_{false}; // read mid-round without the lock
+  bool inbox_posted_ = false;              // a write_chunk is coming that takes the inbox
+  std::atomic<bool> inbox_waiting_{false}; // read without the lock
 
   // Worker thread only.
-  std::vector<delivery> taken_;       // swapped out of inbox_
-  std::vector<delivery> held_;        // distributed this round: keeps their targets alive
-  std::vector<ws_connection*> dirty_; // to flush this round
-  std::vector<std::shared_ptr<ws_connection>> retired_; // detached, released after a round
-  bool in_round_ = false;
+  std::vector<delivery> taken_;                      // swapped out of inbox_
+  std::deque<std::shared_ptr<ws_connection>> dirty_; // to write, in order
+  bool chunk_posted_ = false;                        // a continuation is coming
   std::vector<std::shared_ptr<ws_connection>> connections_;
 };
 

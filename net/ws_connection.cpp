@@ -60,13 +60,16 @@ actors::rejection rejection_for_close(uint16_t code) {
 
 ws_connection::ws_connection(tcp::socket socket, io_worker& worker, ws_options opts,
                              std::unique_ptr<tls_transport> tls)
-  : socket_(std::move(socket)),
-    worker_(worker),
+  : worker_(worker),
+    env_(opts.env),
+    format_(opts.format),
+    deflate_(opts.reader.deflate),
+    tls_(std::move(tls)),
+    socket_(std::move(socket)),
     opts_(std::move(opts)),
     reader_(opts_.reader),
-    limiter_(opts_.env->messages_per_minute),
-    last_rx_(clock_type::now()),
-    tls_(std::move(tls)) {
+    limiter_(env_->messages_per_minute),
+    last_rx_(clock_type::now()) {
   if (tls_) {
     tls_->set_no_delay();
     tls_->in.resize(tls_read_buffer_size);
@@ -75,8 +78,8 @@ ws_connection::ws_connection(tcp::socket socket, io_worker& worker, ws_options o
     socket_.non_blocking(true, ec);
     socket_.set_option(tcp::no_delay(true), ec);
   }
-  opts_.env->stats->connections.fetch_add(1, std::memory_order_relaxed);
-  opts_.env->stats->connections_total.fetch_add(1, std::memory_order_relaxed);
+  env_->stats->connections.fetch_add(1, std::memory_order_relaxed);
+  env_->stats->connections_total.fetch_add(1, std::memory_order_relaxed);
 }
 
 ws_connection::~ws_connection() = default;
@@ -86,7 +89,7 @@ void ws_connection::greet(std::string handshake, actors::frame_ptr welcome) {
   f->json = std::move(handshake);
   control_.push_back(out_item{std::move(f), ws::opcode::text, true});
   if (welcome) {
-    auto op = opts_.format == actors::wire_format::json ? ws::opcode::text : ws::opcode::binary;
+    auto op = format_ == actors::wire_format::json ? ws::opcode::text : ws::opcode::binary;
     queue_.push_back(out_item{std::move(welcome), op, false});
   }
 }
@@ -158,7 +161,7 @@ void ws_connection::on_message(bool text, std::string_view payload) {
   if (opts_.mode == ws_mode::echo) {
     auto f = std::make_shared<actors::frame>();
     f->json.assign(payload.data(), payload.size());
-    if (deflate() && payload.size() >= opts_.env->websocket->compression_min_bytes) {
+    if (deflate() && payload.size() >= env_->websocket->compression_min_bytes) {
       f->json_deflated = actors::deflate_message(payload);
     }
     auto size = f->json.size();
@@ -169,9 +172,9 @@ void ws_connection::on_message(bool text, std::string_view payload) {
 }
 
 void ws_connection::handle_message(bool text, std::string_view payload) {
-  auto& stats = *opts_.env->stats;
+  auto& stats = *env_->stats;
   stats.messages_in_total.fetch_add(1, std::memory_order_relaxed);
-  auto own = actors::encodings::only(opts_.format);
+  auto own = actors::encodings::only(format_);
   switch (limiter_.take()) {
     case actors::rate_verdict::allow:
       rate_limit_logged_ = false;
@@ -181,18 +184,18 @@ void ws_connection::handle_message(bool text, std::string_view payload) {
       if (!rate_limit_logged_) {
         // Once per burst: a flood must not turn into a flood of log lines.
         rate_limit_logged_ = true;
-        spdlog::info("[{}] {} rate limited: over {} messages per minute", opts_.env->node_name,
-                     opts_.peer, opts_.env->messages_per_minute);
+        spdlog::info("[{}] {} rate limited: over {} messages per minute", env_->node_name,
+                     opts_.peer, env_->messages_per_minute);
       }
       push(actors::make_error(std::nullopt, actors::errc::rate_limited,
-                              "rate limit of " + std::to_string(opts_.env->messages_per_minute)
+                              "rate limit of " + std::to_string(env_->messages_per_minute)
                                 + " messages per minute exceeded",
                               own),
            actors::slow_consumer_policy::disconnect);
       return;
     case actors::rate_verdict::disconnect:
       stats.reject(actors::rejection::rate_limit_close);
-      spdlog::info("[{}] {} closed: rate limit exceeded repeatedly", opts_.env->node_name, opts_.peer);
+      spdlog::info("[{}] {} closed: rate limit exceeded repeatedly", env_->node_name, opts_.peer);
       start_close(actors::close_code::rate_limited, "rate limit exceeded", false);
       return;
   }
@@ -200,7 +203,7 @@ void ws_connection::handle_message(bool text, std::string_view payload) {
   auto decoded = actors::decode_client_frame(fmt, payload);
   if (auto* err = std::get_if<actors::decode_error>(&decoded)) {
     stats.reject(actors::rejection_for(err->code));
-    spdlog::info("[{}] {} frame refused ({}): {}", opts_.env->node_name, opts_.peer,
+    spdlog::info("[{}] {} frame refused ({}): {}", env_->node_name, opts_.peer,
                  actors::to_string(err->code), err->message);
     push(actors::make_error(err->id, err->code, err->message, own),
          actors::slow_consumer_policy::disconnect);
@@ -212,14 +215,14 @@ void ws_connection::handle_message(bool text, std::string_view payload) {
     // then that the client is alive (presence heartbeat).
     push(actors::make_pong(msg.id, own), actors::slow_consumer_policy::disconnect);
     auto now = clock_type::now();
-    if (session_ && now - last_touch_ >= opts_.env->touch_interval) {
+    if (session_ && now - last_touch_ >= env_->touch_interval) {
       last_touch_ = now;
       caf::anon_send(session_, actors::heartbeat_atom::value);
     }
     return;
   }
   if (!session_) {
-    session_ = opts_.env->spawn_session(shared_from_this(), lazy_seed_);
+    session_ = env_->spawn_session(shared_from_this(), lazy_seed_);
   }
   last_touch_ = clock_type::now();
   caf::anon_send(session_, std::move(msg));
@@ -252,8 +255,8 @@ void ws_connection::on_close(uint16_t code, std::string_view) {
 }
 
 void ws_connection::on_protocol_error(uint16_t close_code, std::string_view reason) {
-  opts_.env->stats->reject(rejection_for_close(close_code));
-  spdlog::info("[{}] {} closed with {}: {}", opts_.env->node_name, opts_.peer, close_code, reason);
+  env_->stats->reject(rejection_for_close(close_code));
+  spdlog::info("[{}] {} closed with {}: {}", env_->node_name, opts_.peer, close_code, reason);
   start_close(close_code, std::string{reason}, false);
 }
 
@@ -276,13 +279,13 @@ bool ws_connection::enqueue(const actors::frame_ptr& f, actors::slow_consumer_po
     return false;
   }
   bool compressed = false;
-  auto size = f->payload_for(opts_.format, deflate(), compressed).size();
-  auto limit = opts_.env->websocket->send_queue_limit_bytes;
+  auto size = f->payload_for(format_, deflate(), compressed).size();
+  auto limit = env_->websocket->send_queue_limit_bytes;
   if (queued_bytes_ + size > limit && !queue_.empty()) {
     using actors::slow_consumer_policy;
     if (!lagging_) {
       lagging_ = true; // counted once per episode; flush() clears it when the queue drains
-      opts_.env->stats->slow_consumers_total.fetch_add(1, std::memory_order_relaxed);
+      env_->stats->slow_consumers_total.fetch_add(1, std::memory_order_relaxed);
     }
     if (policy == slow_consumer_policy::disconnect) {
       accepting_ = false;
@@ -302,7 +305,7 @@ bool ws_connection::enqueue(const actors::frame_ptr& f, actors::slow_consumer_po
           return false;
         }
         bool c = false;
-        queued_bytes_ -= item.f->payload_for(opts_.format, deflate(), c).size();
+        queued_bytes_ -= item.f->payload_for(format_, deflate(), c).size();
         return true;
       });
       queue_.erase(stale, queue_.end());
@@ -310,13 +313,13 @@ bool ws_connection::enqueue(const actors::frame_ptr& f, actors::slow_consumer_po
       std::size_t drop = 0;
       while (drop < queue_.size() && queued_bytes_ + size > limit) {
         bool c = false;
-        queued_bytes_ -= queue_[drop].f->payload_for(opts_.format, deflate(), c).size();
+        queued_bytes_ -= queue_[drop].f->payload_for(format_, deflate(), c).size();
         ++drop;
       }
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(drop));
     }
   }
-  auto op = opts_.format == actors::wire_format::json ? ws::opcode::text : ws::opcode::binary;
+  auto op = format_ == actors::wire_format::json ? ws::opcode::text : ws::opcode::binary;
   append(out_item{f, op, false}, size);
   return true;
 }
@@ -469,7 +472,7 @@ bool ws_connection::write_some_items() {
       const std::string* payload = &item.f->json;
       auto op = item.op;
       if (op == ws::opcode::text || op == ws::opcode::binary) {
-        payload = &item.f->payload_for(opts_.format, deflate(), compressed);
+        payload = &item.f->payload_for(format_, deflate(), compressed);
       }
       uint8_t header[ws::max_server_header];
       auto hlen = ws::write_header(header, op, true, compressed, payload->size());
@@ -525,7 +528,7 @@ void ws_connection::wait_writable() {
 }
 
 void ws_connection::count_out(std::size_t bytes) {
-  opts_.env->stats->bytes_out_total.fetch_add(bytes, std::memory_order_relaxed);
+  env_->stats->bytes_out_total.fetch_add(bytes, std::memory_order_relaxed);
 }
 
 void ws_connection::finish_close() {
@@ -545,7 +548,7 @@ void ws_connection::finish_close() {
   control_.clear();
   queued_bytes_ = 0;
   writing_.clear();
-  opts_.env->stats->connections.fetch_sub(1, std::memory_order_relaxed);
+  env_->stats->connections.fetch_sub(1, std::memory_order_relaxed);
   if (session_) {
     caf::anon_send(session_, actors::closed_atom::value);
     session_ = nullptr;
@@ -563,13 +566,13 @@ void ws_connection::sweep(clock_type::time_point now) {
   if (state_ != state::open) {
     return;
   }
-  const auto& ws = *opts_.env->websocket;
+  const auto& ws = *env_->websocket;
   auto interval = std::chrono::milliseconds(ws.heartbeat_interval_ms);
   auto timeout = std::chrono::milliseconds(ws.heartbeat_timeout_ms);
   if (ping_outstanding_) {
     if (now - ping_sent_ >= timeout) {
-      opts_.env->stats->reject(actors::rejection::heartbeat_timeout);
-      spdlog::info("[{}] {} closed: no pong within {} ms", opts_.env->node_name, opts_.peer,
+      env_->stats->reject(actors::rejection::heartbeat_timeout);
+      spdlog::info("[{}] {} closed: no pong within {} ms", env_->node_name, opts_.peer,
                    ws.heartbeat_timeout_ms);
       finish_close();
     }

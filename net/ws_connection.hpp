@@ -106,10 +106,10 @@ public:
   bool push(const actors::frame_ptr& f, actors::slow_consumer_policy policy) override;
   void close(uint16_t code, const std::string& reason) override;
   actors::wire_format format() const override {
-    return opts_.format;
+    return format_;
   }
   bool deflate() const override {
-    return opts_.reader.deflate;
+    return deflate_;
   }
   actors::outbox_sink* sink() const override;
 
@@ -168,38 +168,41 @@ private:
   void finish_close();
   void count_out(std::size_t bytes);
 
-  boost::asio::ip::tcp::socket socket_;
+  // -- Hot: what queuing a frame and a flush touch, kept in a few cache lines. A fan-out
+  // round visits thousands of connections, and each line of each is a cache miss.
   io_worker& worker_;
+  const connection_env* env_;
+  std::vector<out_item> queue_;   // pushed frames, in order
+  std::vector<out_item> control_; // pongs, pings, close: ahead of queued data
+  std::vector<out_item> writing_; // being written
+  std::size_t queued_bytes_ = 0;
+  std::size_t write_offset_ = 0; // bytes of writing_ already on the wire
+  actors::wire_format format_;
+  bool deflate_;
+  bool accepting_ = true;          // false once closing: pushes are refused
+  bool lagging_ = false;           // over the queue limit since the queue last drained
+  bool close_after_queue_ = false; // a close frame waits behind queue_
+  bool write_waiting_ = false;
+  state state_ = state::open;
+  bool close_sent_ = false;
+  // TLS only: the stream with its buffers; null on plain connections.
+  std::unique_ptr<tls_transport> tls_;
+  boost::asio::ip::tcp::socket socket_;
+
+  // -- The rest: reading, heartbeats, the session.
   ws_options opts_;
   ws::reader reader_;
   actors::rate_limiter limiter_;
   caf::actor session_;
-  uint64_t lazy_seed_ = 0; // names the session to spawn on the first frame (when none yet)
-
-  // Outgoing, worker thread only.
-  std::vector<out_item> queue_;
-  std::vector<out_item> control_; // pongs, pings, close: ahead of queued data
-  std::size_t queued_bytes_ = 0;
-  bool lagging_ = false; // over the queue limit since the queue last drained
-  bool accepting_ = true;          // false once closing: pushes are refused
-  bool close_after_queue_ = false; // a close frame waits behind queue_
-  std::string pending_close_;      // its payload
-
-  std::vector<out_item> writing_;
-  std::size_t write_offset_ = 0; // bytes of writing_ already on the wire
-  bool write_waiting_ = false;
-  state state_ = state::open;
-  bool close_sent_ = false;
+  uint64_t lazy_seed_ = 0;    // names the session to spawn on the first frame (when none yet)
+  std::string pending_close_; // the payload of the close frame behind queue_
   bool close_received_ = false;
+  bool ping_outstanding_ = false;
+  bool rate_limit_logged_ = false; // this burst over the limit was logged
   std::chrono::steady_clock::time_point last_rx_;
   std::chrono::steady_clock::time_point ping_sent_{};
   std::chrono::steady_clock::time_point close_deadline_{};
-  bool ping_outstanding_ = false;
   std::chrono::steady_clock::time_point last_touch_{}; // last liveness note to the session
-  bool rate_limit_logged_ = false; // this burst over the limit was logged
-
-  // TLS only (worker thread): the stream with its buffers; null on plain connections.
-  std::unique_ptr<tls_transport> tls_;
 };
 
 } // namespace plexus::net

@@ -55,7 +55,7 @@ bool ws_connection::write_tls() {
     bool compressed = false;
     const std::string* payload = &item.f->json;
     if (item.op == ws::opcode::text || item.op == ws::opcode::binary) {
-      payload = &item.f->payload_for(opts_.format, deflate(), compressed);
+      payload = &item.f->payload_for(format_, deflate(), compressed);
     }
     uint8_t header[ws::max_server_header];
     auto hlen = ws::write_header(header, item.op, true, compressed, payload->size());
