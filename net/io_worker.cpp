@@ -1,6 +1,9 @@
 #include "net/io_worker.hpp"
 
 #include <sched.h>
+#include <sys/epoll.h>
+
+#include <system_error>
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
@@ -10,13 +13,23 @@
 namespace plexus::net {
 
 namespace {
+/// Socket events taken per epoll_wait (more stay ready for the next turn of the loop).
+constexpr int max_events = 256;
+
 /// Connections written per handler: ~1 ms of writes to busy sockets, so reads and the
 /// actors sharing the core get a turn at least that often.
 constexpr std::size_t chunk_size = 128;
 } // namespace
 
-io_worker::io_worker(std::size_t index) : index_(index), sweep_timer_(ioc_) {
-  // nop
+io_worker::io_worker(std::size_t index)
+  : index_(index),
+    sweep_timer_(ioc_),
+    epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)),
+    events_(ioc_) {
+  if (epoll_fd_ < 0) {
+    throw std::system_error(errno, std::generic_category(), "epoll_create1");
+  }
+  events_.assign(epoll_fd_);
 }
 
 io_worker::~io_worker() {
@@ -31,6 +44,7 @@ void io_worker::start(std::chrono::milliseconds sweep_every) {
       on_sweep();
     }
   });
+  wait_events();
   thread_ = std::thread([this] {
     thread_id_.store(std::this_thread::get_id(), std::memory_order_relaxed);
     // A worker must survive anything a handler throws: log it and keep serving.
@@ -142,6 +156,39 @@ void io_worker::take_inbox() {
     }
   }
   taken_.clear();
+}
+
+bool io_worker::watch(ws_connection* c, int fd) {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.data.ptr = c;
+  return ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+void io_worker::unwatch(int fd) {
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+}
+
+void io_worker::wait_events() {
+  events_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                     [this](const boost::system::error_code& ec) {
+                       if (!ec) {
+                         on_events();
+                       }
+                     });
+}
+
+void io_worker::on_events() {
+  epoll_event events[max_events];
+  int n = ::epoll_wait(epoll_fd_, events, max_events, 0);
+  for (int i = 0; i < n; ++i) {
+    // A connection leaves the set (unwatch) before it can go away, and a handler here only
+    // closes its own connection: every pointer of this batch is alive. The copy keeps it so
+    // while its handler runs.
+    auto c = static_cast<ws_connection*>(events[i].data.ptr)->shared_from_this();
+    c->on_events(events[i].events);
+  }
+  wait_events();
 }
 
 void io_worker::attach(std::shared_ptr<ws_connection> c) {

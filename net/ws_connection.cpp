@@ -1,6 +1,8 @@
 #include "net/ws_connection.hpp"
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <sys/uio.h>
 
 #include <algorithm>
@@ -65,7 +67,6 @@ ws_connection::ws_connection(tcp::socket socket, io_worker& worker, ws_options o
     format_(opts.format),
     deflate_(opts.reader.deflate),
     tls_(std::move(tls)),
-    socket_(std::move(socket)),
     opts_(std::move(opts)),
     reader_(opts_.reader),
     limiter_(env_->messages_per_minute),
@@ -75,14 +76,24 @@ ws_connection::ws_connection(tcp::socket socket, io_worker& worker, ws_options o
     tls_->in.resize(tls_read_buffer_size);
   } else {
     boost::system::error_code ec;
-    socket_.non_blocking(true, ec);
-    socket_.set_option(tcp::no_delay(true), ec);
+    socket.set_option(tcp::no_delay(true), ec);
+    socket.non_blocking(true, ec);
+    if (!ec) {
+      fd_ = socket.release(ec); // off Asio's reactor: the worker's epoll watches it
+    }
+    if (ec) {
+      fd_ = -1; // start() then finds nothing to watch and closes
+    }
   }
   env_->stats->connections.fetch_add(1, std::memory_order_relaxed);
   env_->stats->connections_total.fetch_add(1, std::memory_order_relaxed);
 }
 
-ws_connection::~ws_connection() = default;
+ws_connection::~ws_connection() {
+  if (fd_ >= 0) {
+    ::close(fd_); // never started (start() and finish_close() handle the others)
+  }
+}
 
 void ws_connection::greet(std::string handshake, actors::frame_ptr welcome) {
   auto f = std::make_shared<actors::frame>();
@@ -102,40 +113,45 @@ void ws_connection::start(std::string initial, caf::actor session, uint64_t lazy
   if (!initial.empty()) {
     reader_.feed(reinterpret_cast<uint8_t*>(initial.data()), initial.size(), *this);
   }
-  if (state_ != state::closed) {
-    wait_readable();
+  if (state_ == state::closed) {
+    return;
+  }
+  if (tls_) {
+    read_tls();
+  } else if (fd_ < 0 || !worker_.watch(this, fd_)) {
+    finish_close();
   }
 }
 
 // -- inbound ------------------------------------------------------------------------------
 
-void ws_connection::wait_readable() {
-  if (tls_) {
-    read_tls();
+void ws_connection::on_events(uint32_t events) {
+  if (state_ == state::closed) {
     return;
   }
-  socket_.async_wait(tcp::socket::wait_read,
-                     [self = shared_from_this()](const boost::system::error_code& ec) {
-                       if (self->state_ == state::closed) {
-                         return;
-                       }
-                       if (ec) {
-                         self->finish_close();
-                         return;
-                       }
-                       self->on_readable();
-                     });
+  if ((events & (EPOLLOUT | EPOLLERR)) != 0 && write_waiting_) {
+    write_waiting_ = false;
+    flush();
+    if (state_ == state::closed) {
+      return;
+    }
+  }
+  if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) != 0) {
+    on_readable();
+  }
 }
 
 void ws_connection::on_readable() {
   auto* buf = read_buffer();
   for (int round = 0; round < max_read_rounds; ++round) {
-    boost::system::error_code ec;
-    auto n = socket_.read_some(asio::buffer(buf, read_buffer_size), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      break;
+    auto n = ::recv(fd_, buf, read_buffer_size, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      return; // drained: the next arrival is a new edge
     }
-    if (ec || n == 0) {
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
       finish_close(); // EOF or reset: the peer is gone
       return;
     }
@@ -147,11 +163,17 @@ void ws_connection::on_readable() {
     if (state_ == state::closed) {
       return;
     }
-    if (n < read_buffer_size) {
-      break;
+    if (static_cast<std::size_t>(n) < read_buffer_size) {
+      return; // a short read emptied the socket: the next arrival is a new edge
     }
   }
-  wait_readable();
+  // More is waiting, and edge-triggered readiness will not say so again: read on after the
+  // other connections of this worker had their turn.
+  asio::post(worker_.context(), [self = shared_from_this()] {
+    if (self->state_ != state::closed) {
+      self->on_readable();
+    }
+  });
 }
 
 void ws_connection::on_message(bool text, std::string_view payload) {
@@ -407,8 +429,7 @@ void ws_connection::flush() {
         // We failed the connection (protocol error): the reader ignores what follows, so
         // the peer's close frame is never seen and the socket lingered until close_timeout.
         // Send FIN now (RFC 6455 7.1.7); reads go on discarding until the peer's EOF.
-        boost::system::error_code ec;
-        socket_.shutdown(tcp::socket::shutdown_send, ec);
+        ::shutdown(fd_, SHUT_WR);
       }
     }
   }
@@ -488,7 +509,7 @@ bool ws_connection::write_some_items() {
     msghdr msg{};
     msg.msg_iov = iov.data();
     msg.msg_iovlen = iov.size();
-    auto n = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    auto n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
         wait_writable();
@@ -512,19 +533,7 @@ bool ws_connection::write_some_items() {
 }
 
 void ws_connection::wait_writable() {
-  write_waiting_ = true;
-  socket_.async_wait(tcp::socket::wait_write,
-                     [self = shared_from_this()](const boost::system::error_code& ec) {
-                       self->write_waiting_ = false;
-                       if (self->state_ == state::closed) {
-                         return;
-                       }
-                       if (ec) {
-                         self->finish_close();
-                         return;
-                       }
-                       self->flush();
-                     });
+  write_waiting_ = true; // the socket's next EPOLLOUT edge resumes the flush (on_events)
 }
 
 void ws_connection::count_out(std::size_t bytes) {
@@ -538,10 +547,11 @@ void ws_connection::finish_close() {
   state_ = state::closed;
   if (tls_) {
     tls_->close();
-  } else {
-    boost::system::error_code ec;
-    socket_.shutdown(tcp::socket::shutdown_both, ec);
-    socket_.close(ec);
+  } else if (fd_ >= 0) {
+    worker_.unwatch(fd_);
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    fd_ = -1;
   }
   accepting_ = false;
   queue_.clear();

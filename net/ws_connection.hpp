@@ -86,6 +86,7 @@ class ws_connection : public actors::outbox,
                       public std::enable_shared_from_this<ws_connection> {
 public:
   /// `tls` set: the connection is read and written through it, and `socket` is unused.
+  /// Otherwise the connection takes the socket's descriptor off Asio (see io_worker).
   ws_connection(boost::asio::ip::tcp::socket socket, io_worker& worker, ws_options opts,
                 std::unique_ptr<tls_transport> tls);
   ~ws_connection() override;
@@ -118,8 +119,10 @@ public:
   /// Queues `f` under the slow-consumer policy and marks the connection for the worker's
   /// next round of flushes. False when refused (closing, or cut as a slow consumer).
   bool enqueue(const actors::frame_ptr& f, actors::slow_consumer_policy policy);
-  /// Writes what is queued (called by the worker after schedule_flush).
+  /// Writes what is queued (called by the worker for connections it marked dirty).
   void flush();
+  /// Readiness of the plain socket (epoll flags), from the worker's epoll set.
+  void on_events(uint32_t events);
   /// Heartbeat and timeout checks, called by the worker's periodic sweep.
   void sweep(std::chrono::steady_clock::time_point now);
   /// Starts a server-initiated close (shutdown, drain, policy).
@@ -156,7 +159,6 @@ private:
     bool raw = false; // bytes in f->json written as-is (the handshake response)
   };
 
-  void wait_readable();
   void on_readable();
   void handle_message(bool text, std::string_view payload);
   void queue_control(ws::opcode op, std::string payload);
@@ -187,7 +189,7 @@ private:
   bool close_sent_ = false;
   // TLS only: the stream with its buffers; null on plain connections.
   std::unique_ptr<tls_transport> tls_;
-  boost::asio::ip::tcp::socket socket_;
+  int fd_ = -1; // plain connections: the socket, ours (taken off Asio), in the worker's epoll
 
   // -- The rest: reading, heartbeats, the session.
   ws_options opts_;
