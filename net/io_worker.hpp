@@ -2,8 +2,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <deque>
 #include <cstddef>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <thread>

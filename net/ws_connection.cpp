@@ -2,8 +2,8 @@
 
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <unistd.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <climits>
@@ -100,8 +100,7 @@ void ws_connection::greet(std::string handshake, actors::frame_ptr welcome) {
   f->json = std::move(handshake);
   control_.push_back(out_item{std::move(f), ws::opcode::text, true});
   if (welcome) {
-    auto op = format_ == actors::wire_format::json ? ws::opcode::text : ws::opcode::binary;
-    queue_.push_back(out_item{std::move(welcome), op, false});
+    queue_.push_back(out_item{std::move(welcome), data_opcode(), false});
   }
 }
 
@@ -300,8 +299,7 @@ bool ws_connection::enqueue(const actors::frame_ptr& f, actors::slow_consumer_po
   if (!accepting_) {
     return false;
   }
-  bool compressed = false;
-  auto size = f->payload_for(format_, deflate(), compressed).size();
+  auto size = queued_size(*f);
   auto limit = env_->websocket->send_queue_limit_bytes;
   if (queued_bytes_ + size > limit && !queue_.empty()) {
     using actors::slow_consumer_policy;
@@ -326,24 +324,26 @@ bool ws_connection::enqueue(const actors::frame_ptr& f, actors::slow_consumer_po
         if (item.f->conflate_key != f->conflate_key) {
           return false;
         }
-        bool c = false;
-        queued_bytes_ -= item.f->payload_for(format_, deflate(), c).size();
+        queued_bytes_ -= queued_size(*item.f);
         return true;
       });
       queue_.erase(stale, queue_.end());
     } else {
       std::size_t drop = 0;
       while (drop < queue_.size() && queued_bytes_ + size > limit) {
-        bool c = false;
-        queued_bytes_ -= queue_[drop].f->payload_for(format_, deflate(), c).size();
+        queued_bytes_ -= queued_size(*queue_[drop].f);
         ++drop;
       }
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(drop));
     }
   }
-  auto op = format_ == actors::wire_format::json ? ws::opcode::text : ws::opcode::binary;
-  append(out_item{f, op, false}, size);
+  append(out_item{f, data_opcode(), false}, size);
   return true;
+}
+
+std::size_t ws_connection::queued_size(const actors::frame& f) const {
+  bool compressed = false;
+  return f.payload_for(format_, deflate_, compressed).size();
 }
 
 void ws_connection::append(out_item item, std::size_t size) {

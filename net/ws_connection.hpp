@@ -163,6 +163,12 @@ private:
   void handle_message(bool text, std::string_view payload);
   void queue_control(ws::opcode op, std::string payload);
   void append(out_item item, std::size_t size); // to queue_, then marks the connection dirty
+  /// The bytes `f` takes in this connection's queue (its payload in our encoding).
+  std::size_t queued_size(const actors::frame& f) const;
+  /// Text for JSON connections, binary for msgpack ones.
+  ws::opcode data_opcode() const {
+    return format_ == actors::wire_format::json ? ws::opcode::text : ws::opcode::binary;
+  }
   void wait_writable();
   bool write_some_items();
   void read_tls();
