@@ -22,6 +22,8 @@ const buildDir = process.env.PLEXUS_BUILD_DIR || path.resolve(path.dirname(binar
 const WAIT = 15000; // any single expectation
 const TOTAL = 150000; // the whole test
 
+console.log(`browser_chat: node ${process.version}`);
+
 function skip(why) {
   console.log(`SKIP: ${why}`);
   process.exit(77);

@@ -4,12 +4,19 @@
 //
 //   node tests/browser/plexus_js.test.mjs
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const modulePath = path.resolve(here, '..', '..', 'examples', 'chat', 'plexus.js');
-const { Plexus, State, backoffDelay } = await import(pathToFileURL(modulePath).href);
+// plexus.js is an ES module served to browsers as a .js file. Node 18 (Debian 12's) loads a
+// .js outside a "type": "module" package as CommonJS and stops at `export`, so the test
+// imports its text as a module through a data: URL (plexus.js imports nothing itself).
+const moduleUrl = 'data:text/javascript;base64,' +
+  Buffer.from(readFileSync(modulePath, 'utf8')).toString('base64');
+const { Plexus, State, backoffDelay } = await import(moduleUrl);
+console.log(`plexus_js: node ${process.version}`);
 
 // -- a scripted WebSocket ---------------------------------------------------------------
 
