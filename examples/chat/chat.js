@@ -22,7 +22,27 @@ const store = {
 // Idle this long (no input, tab visible) and the status becomes "away".
 const IDLE_MS = 120000;
 
-const px = new Plexus('/ws', { protocol: 'json' });
+/**
+ * The nodes to connect to: the cluster's public list from the node that served this page
+ * (GET /v1/cluster/nodes), so the tab fails over by itself when that node goes. Only when
+ * the page came straight from one of the listed nodes: behind a load balancer the nodes'
+ * own URLs may be unreachable, and '/ws' (the balancer) is the way in.
+ */
+async function clusterNodes() {
+  try {
+    const r = await fetch('/v1/cluster/nodes', { cache: 'no-store' });
+    const urls = r.ok ? (await r.json()).nodes.map((n) => n.url) : [];
+    const self = urls.find((u) => new URL(u).host === location.host);
+    if (self) {
+      return [self, ...urls.filter((u) => u !== self)];
+    }
+  } catch (e) {
+    console.warn('plexus: no node list, using this node only', e);
+  }
+  return ['/ws'];
+}
+
+const px = new Plexus(await clusterNodes(), { protocol: 'json' });
 const rooms = new Map(); // room -> {messages: [], members: Map(session -> member), unread, note}
 let current = null;
 let name = store.get('name', '');

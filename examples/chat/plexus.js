@@ -1,14 +1,26 @@
-// plexus.js: the browser client of a plexus node. A plain ES module, no build step:
+// plexus.js: the browser client of a plexus node. A plain ES module, no build step
+// (it imports plexus-msgpack.js and plexus-nodes.js from its own folder; types in
+// plexus.d.ts):
 //
 //   import { Plexus } from '/plexus.js';
 //   const px = new Plexus('ws://127.0.0.1:8080/ws', { token, protocol: 'json' });
+//   const px = new Plexus(['ws://10.0.0.1:8080/ws', 'ws://10.0.0.2:8080/ws']);  // a cluster
 //   await px.subscribe('chat:lobby', { onMessage: (m) => console.log(m.data) });
 //   const offset = await px.publish('chat:lobby', { text: 'hi' });
 //
 // Same semantics as the C++ client (docs/client.md): reconnects with exponential backoff and
 // full jitter, follows `reconnect` frames, re-subscribes every channel with since/epoch
-// after a reconnect and reports `recovered: false` ('resync' event), and watches the
-// heartbeat (a server silent for twice heartbeat_ms is treated as gone).
+// after a reconnect and reports `recovered: false` ('resync' event), re-subscribes with
+// since when the live stream skips an offset ('gap' event), and watches the heartbeat (a
+// server silent for twice heartbeat_ms is treated as gone). Given several nodes it asks
+// /v1/cluster/pick (with the resume token: back to the warm node while it accepts) before
+// every connection and skips nodes that failed, each with its own back-off.
+
+import { decode as decodeMsgpack, encode as encodeMsgpack } from './plexus-msgpack.js';
+import { backoffDelay, NodeList, pickNode } from './plexus-nodes.js';
+
+export { backoffDelay, NodeList, pickNode, pickUrl } from './plexus-nodes.js';
+export { decode as decodeMsgpack, encode as encodeMsgpack, MsgpackError } from './plexus-msgpack.js';
 
 /** Connection states, as in the C++ client. */
 export const State = Object.freeze({
@@ -28,18 +40,9 @@ export class PlexusError extends Error {
   }
 }
 
-/**
- * Delay before retry number `attempt` (from 0): exponential backoff with full jitter, a
- * uniformly random time in [0, min(cap, base * 2^attempt)). `random` returns [0, 1).
- */
-export function backoffDelay(attempt, { base = 500, cap = 30000 } = {}, random = Math.random) {
-  const ceiling = Math.min(cap, base * Math.pow(2, Math.min(attempt, 52)));
-  const unit = Math.min(Math.max(random(), 0), 1 - Number.EPSILON);
-  return Math.floor(unit * ceiling);
-}
-
 const defaults = {
   token: '',
+  // 'json' (text frames) or 'msgpack' (binary frames, subprotocol plexus.msgpack).
   protocol: 'json',
   autoConnect: true,
   // Backoff: first retry within 0.5 s, never more than 30 s apart, never give up
@@ -51,22 +54,51 @@ const defaults = {
   heartbeatMs: 0,
   // Close codes after which retrying cannot help (policy, token expired without a new one).
   terminalCloseCodes: [1008, 4001],
+  // Ask /v1/cluster/pick before each connection: 'auto' = when given more than one node
+  // (one URL may be a load balancer, whose nodes' own URLs the client may not reach).
+  pick: 'auto',
+  // A pick request without an answer after this counts as a failure of that node.
+  pickTimeoutMs: 3000,
+  // A node that failed is skipped for base * 2^failures ms (half jittered), at most cap;
+  // one that drained or shut down for cap.
+  nodeBackoff: { base: 1000, cap: 30000 },
+  // Send the session's resume token as ?resume= on reconnects, so a load balancer can be
+  // sticky by it (docs/deploy.md); nodes ignore it.
+  resumeInUrl: true,
+  // The fetch() for pick requests (tests pass their own).
+  fetch: undefined,
 };
+
+// A reconnect frame's after_ms beyond this is clamped (a server bug must not park a client).
+const MAX_AFTER_MS = 60000;
 
 export class Plexus {
   /**
-   * @param {string} url  ws:// or wss:// URL of /ws; a relative '/ws' is resolved against
-   *                      the page's origin.
-   * @param {object} options  token, protocol ('json'), reconnect {base, cap, maxAttempts},
-   *                      requestTimeoutMs, heartbeatMs, autoConnect, tokenProvider().
+   * @param {string|string[]} url  ws:// or wss:// URL of /ws, or the URLs of several nodes
+   *                      of a cluster; a relative '/ws' is resolved against the page's origin.
+   * @param {object} options  token, protocol ('json' or 'msgpack'), reconnect {base, cap,
+   *                      maxAttempts}, requestTimeoutMs, heartbeatMs, autoConnect,
+   *                      tokenProvider(), pick, pickTimeoutMs, nodeBackoff, resumeInUrl.
    */
   constructor(url, options = {}) {
     this.options = { ...defaults, ...options,
-      reconnect: { ...defaults.reconnect, ...(options.reconnect || {}) } };
-    if (this.options.protocol !== 'json') {
-      throw new Error("plexus.js speaks protocol 'json' only (plexus.msgpack: use the C++ client)");
+      reconnect: { ...defaults.reconnect, ...(options.reconnect || {}) },
+      nodeBackoff: { ...defaults.nodeBackoff, ...(options.nodeBackoff || {}) } };
+    const protocol = this.options.protocol;
+    if (protocol !== 'json' && protocol !== 'msgpack') {
+      throw new Error(`plexus: protocol must be 'json' or 'msgpack', not '${protocol}'`);
     }
-    this.url = Plexus.resolveUrl(url);
+    const urls = (Array.isArray(url) ? url : [url]).map((u) => Plexus.resolveUrl(u));
+    this.nodes = new NodeList(urls, this.options.nodeBackoff);
+    this.url = urls[0];
+    this._pick = this.options.pick === 'auto' ? urls.length > 1 : !!this.options.pick;
+    this._fetch = this.options.fetch || globalThis.fetch;
+    if (this._pick && typeof this._fetch !== 'function') {
+      throw new Error('plexus: pick needs fetch() (pass options.fetch)');
+    }
+    this._home = null; // the node of the last welcomed connection
+    this._gen = 0; // bumped by close(): a pick still running for an old attempt is dropped
+    this._redirectStreak = 0;
     this.state = State.closed;
     this.welcome = null;
     this._listeners = new Map();
@@ -89,8 +121,14 @@ export class Plexus {
   }
 
   static resolveUrl(url) {
+    if (typeof url !== 'string' || url === '') {
+      throw new Error(`plexus: '${url}' is not a URL`);
+    }
     if (/^wss?:\/\//i.test(url)) {
       return url;
+    }
+    if (/^[a-z][a-z0-9+.-]*:/i.test(url)) {
+      throw new Error(`plexus: '${url}' is not a ws:// or wss:// URL`);
     }
     const loc = globalThis.location;
     const scheme = loc && loc.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -98,7 +136,7 @@ export class Plexus {
   }
 
   /** Adds a listener for 'state', 'welcome', 'message', 'presence', 'presence_diff',
-   *  'subscribed', 'resync', 'error' or 'disconnect'; returns a function removing it. */
+   *  'subscribed', 'resync', 'gap', 'error' or 'disconnect'; returns a function removing it. */
   on(event, fn) {
     if (!this._listeners.has(event)) {
       this._listeners.set(event, new Set());
@@ -142,6 +180,7 @@ export class Plexus {
       return;
     }
     this._started = false;
+    this._gen += 1;
     clearTimeout(this._retryTimer);
     clearInterval(this._timer);
     const ws = this._ws;
@@ -154,21 +193,63 @@ export class Plexus {
     this._setState(State.closed);
   }
 
+  /** Where the next attempt goes: a reconnect frame's URL (once), else (several nodes) the
+   *  answer of /v1/cluster/pick, else the first node not backing off. Without a pick the
+   *  socket opens synchronously, as a single-URL client always did. */
   _open() {
-    const base = this._redirect || this.url;
-    this._redirect = null;
+    const gen = this._gen;
+    this._target = null;
+    if (this._redirect || !this._pick) {
+      const url = this._redirect || this.nodes.order(this._home)[0];
+      this._redirect = null;
+      this._dial(url);
+      return;
+    }
+    this._picking = true;
+    pickNode(this.nodes, { fetch: this._fetch, timeoutMs: this.options.pickTimeoutMs,
+      resume: this.welcome ? this.welcome.resume : '', home: this._home,
+      onError: (url, why) => this._emit('error', { code: 'pick_failed', message: `${url}: ${why}` }),
+    }).then((target) => {
+      this._picking = false;
+      if (gen !== this._gen || !this._started || this._ws) {
+        return;
+      }
+      if (!target) {
+        this._onClose({ code: 1006, reason: 'no node answered /v1/cluster/pick' }, null);
+        return;
+      }
+      this._dial(target);
+    }, (e) => {
+      this._picking = false;
+      if (gen === this._gen && this._started && !this._ws) {
+        this._onClose({ code: 1006, reason: `choosing a node failed: ${e && e.message}` }, null);
+      }
+    });
+  }
+
+  _dial(base) {
+    const params = [];
     const token = this.options.tokenProvider ? this.options.tokenProvider() : this.options.token;
-    const url = token ? `${base}${base.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`
-      : base;
+    if (token) {
+      params.push(`token=${encodeURIComponent(token)}`);
+    }
+    if (this.options.resumeInUrl && this.welcome && this.welcome.resume) {
+      params.push(`resume=${encodeURIComponent(this.welcome.resume)}`);
+    }
+    const url = params.length ? `${base}${base.includes('?') ? '&' : '?'}${params.join('&')}` : base;
     this._target = base;
     this._welcomed = false;
     this._openedAt = Date.now();
+    const binary = this.options.protocol === 'msgpack';
     let ws;
     try {
-      ws = new WebSocket(url, 'plexus.json');
+      ws = new WebSocket(url, binary ? 'plexus.msgpack' : 'plexus.json');
     } catch (e) {
       this._onClose({ code: 1006, reason: String(e) }, null);
       return;
+    }
+    if (binary) {
+      ws.binaryType = 'arraybuffer';
     }
     this._ws = ws;
     ws.onmessage = (ev) => this._onFrame(ev.data);
@@ -178,7 +259,7 @@ export class Plexus {
 
   _send(obj) {
     if (this._ws && this._ws.readyState === WebSocket.OPEN) {
-      this._ws.send(JSON.stringify(obj));
+      this._ws.send(this.options.protocol === 'msgpack' ? encodeMsgpack(obj) : JSON.stringify(obj));
       this._lastTx = Date.now();
     }
   }
@@ -187,13 +268,18 @@ export class Plexus {
     return this.state === State.open && this._welcomed;
   }
 
-  _onFrame(text) {
+  _onFrame(data) {
     this._lastRx = Date.now();
     let f;
     try {
-      f = JSON.parse(text);
+      // Text frames are JSON and binary frames msgpack, whatever the subprotocol.
+      f = typeof data === 'string' ? JSON.parse(data) : decodeMsgpack(new Uint8Array(data));
     } catch (e) {
-      this._emit('error', { code: 'protocol', message: 'undecodable frame' });
+      this._emit('error', { code: 'protocol', message: `undecodable frame: ${e.message}` });
+      return;
+    }
+    if (f === null || typeof f !== 'object') {
+      this._emit('error', { code: 'protocol', message: 'a frame that is not an object' });
       return;
     }
     switch (f.type) {
@@ -211,12 +297,7 @@ export class Plexus {
         }
         return this._emit('error', f);
       case 'reconnect':
-        this._redirect = f.url || null;
-        this._redirectAfter = f.after_ms || 0;
-        if (this._ws) {
-          this._ws.close(1000, 'reconnecting as the server asked');
-        }
-        return undefined;
+        return this._onReconnectFrame(f);
       case 'refresh_required':
         if (this.options.tokenProvider) {
           this._send({ type: 'refresh', id: ++this._nextId, token: this.options.tokenProvider() });
@@ -227,8 +308,43 @@ export class Plexus {
     }
   }
 
+  /** `reconnect {url?, after_ms}`: leave this node for `url` (or any) after after_ms. A
+   *  malformed field is reported and replaced (no url: pick again; bad after_ms: the
+   *  reconnect back-off), never obeyed blindly. */
+  _onReconnectFrame(f) {
+    let url = null;
+    if (f.url != null && f.url !== '') {
+      if (typeof f.url === 'string' && /^wss?:\/\/[^/?#]+/i.test(f.url)) {
+        url = f.url;
+      } else {
+        this._emit('error', { code: 'protocol', message: 'reconnect frame with a bad url (ignored)' });
+      }
+    }
+    let after = f.after_ms;
+    if (typeof after !== 'number' || !Number.isFinite(after) || after < 0) {
+      if (after !== undefined) {
+        this._emit('error', { code: 'protocol', message: 'reconnect frame with a bad after_ms' });
+      }
+      after = null;
+    }
+    if (url) {
+      this.nodes.add(url);
+    }
+    this.nodes.gone(this._target); // it is draining: do not come back to it
+    this._redirect = url;
+    this._redirectAfter = after == null ? null : Math.min(Math.floor(after), MAX_AFTER_MS);
+    this._redirected = true;
+    if (this._ws) {
+      this._ws.close(1000, 'reconnecting as the server asked');
+    }
+    return undefined;
+  }
+
   _onWelcome(w) {
     this._welcomed = true;
+    this._welcomedAt = Date.now();
+    this._home = this._target;
+    this.nodes.ok(this._target);
     this._attempts = 0;
     this.welcome = w;
     this._heartbeat = this.options.heartbeatMs || w.heartbeat_ms || 0;
@@ -259,6 +375,11 @@ export class Plexus {
     this._ws = null;
     const wasOpen = this._welcomed;
     this._welcomed = false;
+    if (!wasOpen && this._target) {
+      this.nodes.failed(this._target); // refused, unreachable or no welcome: skip it a while
+    } else if (wasOpen && (ev.code === 1001 || ev.code === 4010)) {
+      this.nodes.gone(this._target); // shutting down or draining
+    }
     for (const [id, p] of this._pending) {
       if (p.sent) {
         this._pending.delete(id);
@@ -295,8 +416,17 @@ export class Plexus {
       return;
     }
     let delay;
-    if (this._redirectAfter != null) {
-      delay = this._redirectAfter;
+    if (this._redirected) {
+      // A node that keeps sending clients away right after they arrive must not make them
+      // bounce at network speed: a second redirect within 10 s waits at least the back-off.
+      if (!wasOpen || Date.now() - this._welcomedAt > 10000) {
+        this._redirectStreak = 0;
+      }
+      const floor = this._redirectStreak > 0 ? backoffDelay(this._redirectStreak, r) : 0;
+      this._redirectStreak += 1;
+      delay = this._redirectAfter != null ? Math.max(this._redirectAfter, floor)
+        : Math.max(backoffDelay(0, r), floor);
+      this._redirected = false;
       this._redirectAfter = null;
       this._attempts = 0;
     } else {
@@ -304,11 +434,12 @@ export class Plexus {
       this._attempts += 1;
     }
     this._setState(State.reconnecting);
-    Object.assign(info, { willRetry: true, retryInMs: delay, nextUrl: this._redirect || this.url });
+    const next = this._redirect || (this._pick ? null : this.nodes.order(this._home)[0]);
+    Object.assign(info, { willRetry: true, retryInMs: delay, nextUrl: next });
     this._emit('disconnect', info);
     clearTimeout(this._retryTimer);
     this._retryTimer = setTimeout(() => {
-      if (this._started && !this._ws) {
+      if (this._started && !this._ws && !this._picking) {
         this._open();
       }
     }, delay);
@@ -322,10 +453,15 @@ export class Plexus {
         p.reject(new PlexusError('timeout', 'no reply within requestTimeoutMs'));
       }
     }
-    for (const sub of this._subs.values()) {
+    for (const [channel, sub] of this._subs) {
       if (sub.waiters.length && sub.deadline <= now) {
         const waiters = sub.waiters.splice(0);
         waiters.forEach((w) => w.reject(new PlexusError('timeout', 'not subscribed in time')));
+      }
+      if (sub.gapSince != null && now - sub.gapSince > this.options.requestTimeoutMs
+        && this._isOpen()) {
+        sub.gapSince = now; // the re-subscribe went unanswered: ask again (once per timeout)
+        this._sendSubscribe(channel, sub);
       }
     }
     this._statusWaiters = this._statusWaiters.filter((w) => {
@@ -455,6 +591,7 @@ export class Plexus {
     sub.epoch = f.epoch;
     sub.confirmed = true;
     sub.requestId = null;
+    sub.gapSince = null;
     const ev = { channel: f.channel, offset: f.offset, epoch: f.epoch, recovered: f.recovered,
       resubscribed: !!sub.resubscribe };
     sub.waiters.splice(0).forEach((w) => w.resolve(ev));
@@ -472,7 +609,25 @@ export class Plexus {
 
   _onMessage(f) {
     const sub = this._subs.get(f.channel);
-    if (sub && (sub.offset == null || f.offset > sub.offset)) {
+    if (sub && typeof f.offset === 'number' && sub.offset != null) {
+      if (sub.gapSince != null || f.offset <= sub.offset) {
+        // Waiting for the replay that fills a gap (it resends this one too), or a message
+        // seen already (a replay overlapping the live stream).
+        return;
+      }
+      if (f.offset > sub.offset + 1 && sub.confirmed && sub.epoch) {
+        // A message was lost on the way (e.g. between nodes): ask the room for what
+        // follows the last offset we have; it replays from history or says recovered: false.
+        const gap = { channel: f.channel, expected: sub.offset + 1, got: f.offset };
+        sub.gapSince = Date.now();
+        this._emit('gap', gap);
+        if (this._isOpen()) {
+          this._sendSubscribe(f.channel, sub);
+        }
+        return;
+      }
+    }
+    if (sub && typeof f.offset === 'number') {
       sub.offset = f.offset;
     }
     this._dispatch(f.channel, 'onMessage', 'message', f);
