@@ -29,6 +29,9 @@ struct member_info {
   bool draining = false;
   /// At limits.max_connections: placement skips it.
   bool full = false;
+  /// Its limits.max_connections (0: not announced, an older node): a draining node spreads
+  /// its clients in proportion to each peer's spare capacity, max_connections - connections.
+  uint64_t max_connections = 0;
 };
 
 } // namespace plexus::cluster

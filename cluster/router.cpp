@@ -374,6 +374,7 @@ caf::behavior router_actor(caf::stateful_actor<router_state>* self, router_confi
   me.control = st.cfg.control;
   me.ws_url = st.cfg.ws_url;
   me.incarnation = st.cfg.incarnation;
+  me.max_connections = st.cfg.max_connections;
   membership_timing timing;
   timing.gossip_interval = ms(st.cfg.settings.gossip_interval_ms);
   timing.suspect_timeout = ms(st.cfg.settings.suspect_timeout_ms);

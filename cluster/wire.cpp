@@ -104,7 +104,7 @@ void put(packer& pk, const payload& p) {
 }
 
 void put(packer& pk, const member_info& m) {
-  pk.pack_array(10);
+  pk.pack_array(11);
   put(pk, m.name);
   put(pk, m.control);
   put(pk, m.ws_url);
@@ -116,6 +116,7 @@ void put(packer& pk, const member_info& m) {
   pk.pack_uint64(m.connections);
   pk.pack(m.draining);
   pk.pack(m.full);
+  pk.pack_uint64(m.max_connections);
 }
 
 void put(packer& pk, const member& m) {
@@ -267,6 +268,10 @@ member_info get_member_info(const msgpack::object& o) {
   m.connections = get_u64(a[7]);
   m.draining = get_bool(a[8]);
   m.full = get_bool(a[9]);
+  // An 11th field since issue 16; a row of an older node has 10 (capacity unknown).
+  if (o.via.array.size > 10) {
+    m.max_connections = get_u64(a[10]);
+  }
   return m;
 }
 

@@ -130,6 +130,44 @@ std::optional<std::string> cluster_node::resume_node(const std::string& token) c
   return base.substr(0, dot);
 }
 
+uint64_t reconnect_window_ms(std::size_t clients, std::chrono::seconds grace) {
+  // A window that grows with the crowd, so the other nodes see a ramp rather than a
+  // stampede; never more than half the grace period, so clients are back well before a
+  // draining node gives up on them.
+  return std::min<uint64_t>(std::max<uint64_t>(500, clients * 2),
+                            std::max<uint64_t>(1, static_cast<uint64_t>(grace.count()) * 500));
+}
+
+std::function<actors::frame_ptr()> reconnect_spreader(const cluster_node* cluster,
+                                                      uint64_t window_ms) {
+  struct state {
+    std::mutex mu;
+    std::mt19937_64 jitter{std::random_device{}()};
+    cluster::weighted_spread spread;
+    explicit state(const std::vector<cluster::board::peer_capacity>& peers) : spread(peers) {
+    }
+  };
+  std::vector<cluster::board::peer_capacity> peers;
+  if (cluster != nullptr) {
+    peers = cluster->board()->peers_by_capacity(true);
+  }
+  auto st = std::make_shared<state>(peers);
+  window_ms = std::max<uint64_t>(1, window_ms);
+  return [st, window_ms] {
+    std::string url;
+    uint64_t after = 0;
+    {
+      std::lock_guard<std::mutex> guard{st->mu};
+      url = st->spread.next();
+      after = st->jitter() % window_ms;
+    }
+    actors::encodings both;
+    both.json = true;
+    both.msgpack = true;
+    return actors::make_reconnect(url, after, both);
+  };
+}
+
 void run_drain(net::server& srv, cluster_node* cluster, const actors::metrics& stats,
                const std::string& name, std::chrono::seconds grace) {
   using namespace std::chrono_literals;
@@ -154,30 +192,8 @@ void run_drain(net::server& srv, cluster_node* cluster, const actors::metrics& s
     spdlog::info("[{}] draining: rooms handed off ({} left)", name,
                  stats.cluster_rooms_owned.load());
   }
-  // Spread reconnects over a window that grows with the crowd, so the other nodes see a
-  // ramp rather than a stampede; never more than half the grace period.
-  auto clients = srv.connections();
-  auto spread_ms = std::min<uint64_t>(std::max<uint64_t>(500, clients * 2),
-                                      std::max<uint64_t>(1, grace.count() * 1000 / 2));
-  auto jitter = std::make_shared<std::mt19937_64>(std::random_device{}());
-  auto mu = std::make_shared<std::mutex>();
-  srv.send_all_and_close(
-    [cluster, jitter, mu, spread_ms] {
-      std::string url;
-      if (cluster != nullptr) {
-        url = cluster->board()->pick(true, true).value_or("");
-      }
-      uint64_t after = 0;
-      {
-        std::lock_guard<std::mutex> guard{*mu};
-        after = (*jitter)() % spread_ms;
-      }
-      actors::encodings both;
-      both.json = true;
-      both.msgpack = true;
-      return actors::make_reconnect(url, after, both);
-    },
-    actors::close_code::reconnect, "node draining, reconnect elsewhere");
+  srv.send_all_and_close(reconnect_spreader(cluster, reconnect_window_ms(srv.connections(), grace)),
+                         actors::close_code::reconnect, "node draining, reconnect elsewhere");
   while (srv.connections() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(20ms);
   }

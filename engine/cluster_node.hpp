@@ -10,6 +10,7 @@
 #include <caf/actor_system.hpp>
 
 #include "actors/context.hpp"
+#include "actors/frame.hpp"
 #include "cluster/board.hpp"
 #include "cluster/membership.hpp"
 #include "engine/config.hpp"
@@ -78,6 +79,17 @@ private:
 /// The URL of this node for clients: ws(s)://host:port/ws, with a wildcard listen host
 /// replaced by the cluster's advertised host.
 std::string public_ws_url(const config& cfg, uint16_t port);
+
+/// The window a drain or rebalance spreads `clients` reconnects over: 2 ms per client, at
+/// least 500 ms, at most half of `grace`.
+uint64_t reconnect_window_ms(std::size_t clients, std::chrono::seconds grace);
+
+/// The frames of a drain or a rebalance, one call per client (from any thread): `reconnect`
+/// with another node's URL, the nodes in proportion to their spare capacity
+/// (max_connections - connections; up nodes, else suspect ones, else "" = anywhere), and
+/// an `after_ms` drawn uniformly from [0, window_ms).
+std::function<actors::frame_ptr()> reconnect_spreader(const cluster_node* cluster,
+                                                      uint64_t window_ms);
 
 /// Runs a drain to its end (blocking; the node runs it on its own thread): refuse new
 /// upgrades, mark the node draining in gossip (rooms hand off), wait for the hand-offs,

@@ -1,9 +1,12 @@
-// GET /v1/cluster, GET /v1/cluster/pick, POST /v1/drain (PROTOCOL.md), and the server's
-// placement hooks (503 alternate, resume tokens). They read the member board, never an
-// actor: a load balancer polling /pick must not queue behind room traffic.
+// GET /v1/cluster, GET /v1/cluster/nodes, GET /v1/cluster/pick, POST /v1/drain,
+// POST /v1/rebalance (PROTOCOL.md), and the server's placement hooks (503 alternate, resume
+// tokens). They read the member board, never an actor: a load balancer polling /pick must
+// not queue behind room traffic.
 #include "engine/cluster_routes.hpp"
 
 #include <openssl/crypto.h>
+
+#include <simdjson.h>
 
 #include <caf/event_based_actor.hpp>
 #include <spdlog/spdlog.h>
@@ -55,6 +58,60 @@ std::string member_json(const cluster::member_info& m) {
          + ",\"full\":" + (m.full ? "true" : "false") + "}";
 }
 
+/// Public answers (/pick, /nodes) are read by pages served from another node: fetch()
+/// across origins needs this header, and nothing in them is secret.
+net::http_response public_json(unsigned status, std::string body) {
+  auto r = net::http_response::json(status, std::move(body));
+  r.headers.emplace_back("Access-Control-Allow-Origin", "*");
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+std::string node_json(const std::string& name, const std::string& url, bool accepting) {
+  return "{\"name\":" + net::json_quote(name) + ",\"url\":" + net::json_quote(url)
+         + ",\"accepting\":" + (accepting ? "true" : "false") + "}";
+}
+
+/// POST /v1/rebalance {"count":N}: N sessions get `reconnect` (spread over the other nodes
+/// by spare capacity, jittered) and a 4010 close.
+void rebalance_route(net::server& srv, const cluster_routes_deps& deps,
+                     const net::http_request& req, const net::http_responder& respond) {
+  const auto& node = srv.settings().node_name;
+  auto refuse = [&](unsigned status, const char* code, const std::string& why) {
+    if (status == 400) {
+      srv.deps().ctx.stats->reject(actors::rejection::bad_request);
+    }
+    spdlog::info("[{}] rebalance from {} refused ({}): {}", node, req.peer_ip, status, why);
+    respond(net::http_response::error(status, code, why));
+  };
+  thread_local simdjson::dom::parser parser;
+  simdjson::padded_string body{req.body};
+  simdjson::dom::element doc;
+  int64_t count = 0;
+  if (parser.parse(body).get(doc) != simdjson::SUCCESS || !doc.is_object()
+      || doc["count"].get_int64().get(count) != simdjson::SUCCESS) {
+    return refuse(400, "bad_request", "body must be {\"count\":N} with an integer N");
+  }
+  constexpr int64_t most = 10'000'000; // limits.max_connections' own ceiling
+  if (count < 1 || count > most) {
+    return refuse(400, "bad_request", "count must be 1.." + std::to_string(most));
+  }
+  if (srv.draining()) {
+    return refuse(409, "draining", "the node is draining: every session is moving already");
+  }
+  auto peers = deps.cluster != nullptr ? deps.cluster->board()->peers_by_capacity(false)
+                                       : std::vector<cluster::board::peer_capacity>{};
+  if (cluster::weighted_spread{peers}.empty()) {
+    return refuse(503, "no_node", "no other node accepts connections");
+  }
+  auto n = std::min<std::size_t>(static_cast<std::size_t>(count), srv.connections());
+  spdlog::info("[{}] rebalance requested by {}: shedding {} of {} session(s)", node, req.peer_ip,
+               n, srv.connections());
+  srv.send_some_and_close(n, reconnect_spreader(deps.cluster, reconnect_window_ms(n, deps.grace)),
+                          actors::close_code::reconnect, "rebalancing, reconnect elsewhere");
+  respond(net::http_response::json(202, "{\"count\":" + std::to_string(n) + "}"));
+}
+
 } // namespace
 
 void add_cluster_routes(net::server& srv, const cluster_routes_deps& deps) {
@@ -91,21 +148,54 @@ void add_cluster_routes(net::server& srv, const cluster_routes_deps& deps) {
                  auto token = req.param("resume");
                  if (!token.empty()) {
                    if (auto node = deps.cluster->resume_node(token)) {
-                     url = deps.cluster->board()->url_of_accepting(*node);
+                     url = deps.cluster->board()->place_on(*node);
                    }
                  }
                  if (!url) {
-                   url = deps.cluster->board()->pick(false);
+                   url = deps.cluster->board()->place(false);
                  }
                } else if (!srv.draining()
                           && srv.connections() < srv.settings().limits.max_connections) {
                  url = deps.self_url();
                }
                if (!url) {
-                 return respond(
-                   net::http_response::error(503, "no_node", "no node is accepting connections"));
+                 auto r =
+                   net::http_response::error(503, "no_node", "no node is accepting connections");
+                 r.headers.emplace_back("Access-Control-Allow-Origin", "*");
+                 r.headers.emplace_back("Retry-After", "1");
+                 return respond(std::move(r));
                }
-               respond(net::http_response::json(200, "{\"url\":" + net::json_quote(*url) + "}"));
+               respond(public_json(200, "{\"url\":" + net::json_quote(*url) + "}"));
+             });
+  // The public half of /v1/cluster: what a client needs to fail over by itself (the chat
+  // page reads it from the node that served it). URLs only: no control addresses, counts
+  // or incarnations. Members declared down are left out.
+  routes.add("GET", "/v1/cluster/nodes",
+             [&srv, deps](const net::http_request&, net::http_responder respond) {
+               std::string body = "{\"nodes\":[";
+               if (deps.cluster != nullptr) {
+                 bool first = true;
+                 for (const auto& m : deps.cluster->board()->members()) {
+                   if (m.state == cluster::member_state::down || m.ws_url.empty()) {
+                     continue;
+                   }
+                   bool accepting = m.state == cluster::member_state::up && !m.draining && !m.full;
+                   body += (first ? "" : ",") + node_json(m.name, m.ws_url, accepting);
+                   first = false;
+                 }
+               } else {
+                 bool accepting = !srv.draining()
+                                  && srv.connections() < srv.settings().limits.max_connections;
+                 body += node_json(srv.settings().node_name, deps.self_url(), accepting);
+               }
+               respond(public_json(200, body + "]}"));
+             });
+  routes.add("POST", "/v1/rebalance",
+             [&srv, deps](const net::http_request& req, net::http_responder respond) {
+               if (!require_api_key(srv, req, respond)) {
+                 return;
+               }
+               rebalance_route(srv, deps, req, respond);
              });
   routes.add("POST", "/v1/drain",
              [&srv, deps](const net::http_request& req, net::http_responder respond) {
@@ -145,7 +235,7 @@ void add_cluster_routes(net::server& srv, const cluster_routes_deps& deps) {
                  });
                });
     auto* c = deps.cluster;
-    srv.alternate_url = [c] { return c->board()->pick(true).value_or(""); };
+    srv.alternate_url = [c] { return c->board()->place(true).value_or(""); };
     srv.make_resume = [c](const std::string& session) { return c->make_resume(session); };
   }
 }

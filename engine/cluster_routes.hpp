@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -19,9 +20,12 @@ struct cluster_routes_deps {
   std::function<std::string()> self_url;
   /// Starts a drain (returns at once).
   std::function<void()> drain;
+  /// cluster.drain_grace_s: a rebalance spreads its reconnects over a part of it.
+  std::chrono::seconds grace{30};
 };
 
-/// Registers GET /v1/cluster, GET /v1/cluster/pick and POST /v1/drain, and, when
+/// Registers GET /v1/cluster, GET /v1/cluster/nodes, GET /v1/cluster/pick, POST /v1/drain
+/// and POST /v1/rebalance, and, when
 /// clustered, the server's 503 alternate and resume-token hooks. Before server start.
 void add_cluster_routes(net::server& srv, const cluster_routes_deps& deps);
 

@@ -152,7 +152,8 @@ uint16_t node::start() {
   net::server_deps deps{d.sys.get(), d.registry, d.tracker, d.ctx};
   d.srv = std::make_unique<net::server>(server_settings_of(d.cfg, d.name), std::move(deps));
   net::add_builtin_routes(*d.srv);
-  add_cluster_routes(*d.srv, {d.cluster.get(), [this] { return ws_url(); }, [this] { drain(); }});
+  add_cluster_routes(*d.srv, {d.cluster.get(), [this] { return ws_url(); }, [this] { drain(); },
+                              std::chrono::seconds(d.cfg.cluster.drain_grace_s)});
   auto port = d.srv->start();
   if (d.cluster) {
     d.cluster->set_ws_url(ws_url());

@@ -290,6 +290,24 @@ void server::send_all_and_close(std::function<actors::frame_ptr()> make_frame, u
   }
 }
 
+void server::send_some_and_close(std::size_t n, std::function<actors::frame_ptr()> make_frame,
+                                 uint16_t code, const std::string& reason) {
+  auto make = std::make_shared<std::function<actors::frame_ptr()>>(std::move(make_frame));
+  // Workers run in parallel: each takes what is left of the quota, connection by connection.
+  auto left = std::make_shared<std::atomic<int64_t>>(static_cast<int64_t>(n));
+  for (auto& w : workers_) {
+    asio::post(w->context(), [wp = w.get(), make, left, code, reason] {
+      wp->for_each_connection([&](ws_connection& c) {
+        if (!c.is_open() || left->load() <= 0 || left->fetch_sub(1) <= 0) {
+          return;
+        }
+        c.push((*make)(), actors::slow_consumer_policy::drop_oldest);
+        c.start_close(code, reason, true);
+      });
+    });
+  }
+}
+
 void server::stop(std::chrono::milliseconds grace) {
   if (stopping_.exchange(true)) {
     return;

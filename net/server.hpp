@@ -63,6 +63,10 @@ public:
   /// with `code` after what is queued (drain).
   void send_all_and_close(std::function<actors::frame_ptr()> make_frame, uint16_t code,
                           const std::string& reason);
+  /// The same for at most `n` of the open connections (a rebalance sheds some); returns at
+  /// once. Connections already closing are not counted.
+  void send_some_and_close(std::size_t n, std::function<actors::frame_ptr()> make_frame,
+                           uint16_t code, const std::string& reason);
 
   void set_draining(bool on) {
     draining_.store(on);

@@ -78,6 +78,7 @@ TEST(wire, gossip_round_trips_and_never_sends_suspect) {
   a.heartbeat = 77;
   a.connections = 12;
   a.draining = true;
+  a.max_connections = 5000;
   member_info b = a;
   b.name = "n2";
   b.state = member_state::suspect; // our opinion only: goes out as up
@@ -87,6 +88,7 @@ TEST(wire, gossip_round_trips_and_never_sends_suspect) {
   ASSERT_EQ(d.env->members.size(), 2u);
   EXPECT_EQ(d.env->members[0].heartbeat, 77u);
   EXPECT_TRUE(d.env->members[0].draining);
+  EXPECT_EQ(d.env->members[0].max_connections, 5000u);
   EXPECT_EQ(d.env->members[1].state, member_state::up);
 }
 
