@@ -42,6 +42,9 @@ struct client_options {
   std::chrono::milliseconds heartbeat{0};
   /// Largest message accepted from the server; 16 MiB is far above any frame a node sends.
   std::size_t max_message_bytes = 16u << 20;
+  /// Send the session's resume token (from the last welcome) as `?resume=` on reconnects,
+  /// so a load balancer can be sticky by it (docs/deploy.md); nodes ignore the parameter.
+  bool resume_in_url = true;
 };
 
 /// Options of one subscribe().

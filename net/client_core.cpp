@@ -1,6 +1,7 @@
 #include "net/client_core.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -82,6 +83,24 @@ void client::core::start_attempt() {
   transport_request req;
   req.url = redirect_ ? *redirect_ : home_;
   redirect_.reset();
+  if (opts_.resume_in_url) {
+    std::lock_guard<std::mutex> lock(shared_.mu);
+    if (shared_.welcome && !shared_.welcome->resume.empty()) {
+      std::string token;
+      for (unsigned char ch : shared_.welcome->resume) {
+        if (std::isalnum(ch) || ch == '.' || ch == '-' || ch == '_' || ch == '~') {
+          token += static_cast<char>(ch);
+        } else {
+          static const char* hex = "0123456789ABCDEF";
+          token += '%';
+          token += hex[ch >> 4];
+          token += hex[ch & 15];
+        }
+      }
+      req.url.target += (req.url.target.find('?') == std::string::npos ? "?" : "&");
+      req.url.target += "resume=" + token;
+    }
+  }
   req.subprotocol = opts_.format == wire_format::msgpack ? "plexus.msgpack" : "plexus.json";
   req.token = opts_.token_provider ? opts_.token_provider() : opts_.token;
   req.compression = opts_.compression;
@@ -355,6 +374,10 @@ void client::core::on_tick() {
       });
       sub.waiters.clear();
     }
+    if (sub.gap_since && now - *sub.gap_since > opts_.request_timeout && open()) {
+      sub.gap_since = now; // the gap's re-subscribe went unanswered: ask again, once a timeout
+      send_subscribe(channel, sub);
+    }
   }
   for (auto i = status_waiters_.begin(); i != status_waiters_.end();) {
     if (i->second > now) {
@@ -438,6 +461,7 @@ void client::core::on_subscribed(subscribed_frame& s) {
   sub.epoch = s.event.epoch;
   sub.confirmed = true;
   sub.request_id.reset();
+  sub.gap_since.reset();
   s.event.resubscribed = sub.resubscribe;
   auto waiters = std::move(sub.waiters);
   sub.waiters.clear();
@@ -456,9 +480,27 @@ void client::core::on_message(message_event& m) {
   auto i = subs_.find(m.channel);
   if (i != subs_.end()) {
     auto& sub = i->second;
-    if (!sub.offset || m.offset > *sub.offset) {
-      sub.offset = m.offset;
+    if (sub.offset) {
+      if (sub.gap_since || m.offset <= *sub.offset) {
+        // Waiting for the replay that fills a gap (it resends this one too), or a message
+        // seen already (a replay overlapping the live stream): never delivered twice.
+        return;
+      }
+      if (m.offset > *sub.offset + 1 && sub.confirmed && !sub.epoch.empty()) {
+        // A message was lost on the way (e.g. between nodes): ask the room for what follows
+        // the last offset we have; it replays from history or says recovered: false.
+        gap_event g{m.channel, *sub.offset + 1, m.offset};
+        sub.gap_since = clock::now();
+        if (open()) {
+          send_subscribe(m.channel, sub);
+        }
+        if (h_.on_gap) {
+          h_.on_gap(g);
+        }
+        return;
+      }
     }
+    sub.offset = m.offset;
     if (sub.handlers.on_message) {
       sub.handlers.on_message(m);
       return;

@@ -77,6 +77,9 @@ private:
     bool resubscribe = false;          // the request in flight is an automatic one
     std::vector<result_callback<subscribed_event>> waiters;
     clock::time_point deadline;
+    /// Set while a re-subscribe that fills a gap in the live stream is in flight: live
+    /// messages are dropped meanwhile (the replay brings them).
+    std::optional<clock::time_point> gap_since;
   };
 
   // -- connection life ----------------------------------------------------------------

@@ -112,6 +112,14 @@ struct error_event {
   std::string message;
 };
 
+/// The live stream of `channel` skipped offsets: `expected` was due, `got` arrived. The
+/// client re-subscribes with `since` = expected - 1 by itself (on_gap only informs).
+struct gap_event {
+  std::string channel;
+  uint64_t expected = 0;
+  uint64_t got = 0;
+};
+
 /// Why a connection ended, for logs and UIs (`on_disconnect`).
 struct disconnect_info {
   /// WebSocket close code the server sent; 1006 when the connection ended without one;
@@ -188,6 +196,9 @@ struct client_handlers {
   std::function<void(const error_event&)> on_error;
   /// Every end of a connection or failed attempt, with what happens next.
   std::function<void(const disconnect_info&)> on_disconnect;
+  /// A gap in a channel's live stream (a message lost between nodes); the client fills it
+  /// by re-subscribing with `since` (replayed, or on_resync when history cannot).
+  std::function<void(const gap_event&)> on_gap;
 };
 
 } // namespace plexus::net
