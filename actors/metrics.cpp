@@ -58,6 +58,8 @@ const char* to_string(rejection r) {
       return "method_not_allowed";
     case rejection::cluster_peer:
       return "cluster_peer";
+    case rejection::fd_limit:
+      return "fd_limit";
     case rejection::count_:
       break;
   }

@@ -37,6 +37,7 @@ enum class rejection : uint8_t {
   token_expired,     // 4001 close
   method_not_allowed,
   cluster_peer,      // refused cluster envelope (bad MAC, version, garbage)
+  fd_limit,          // connection refused: the node is out of file descriptors
   count_             // number of reasons; keep last
 };
 

@@ -82,6 +82,7 @@ server::server(server_settings settings, server_deps deps)
 
 server::~server() {
   stop(std::chrono::milliseconds(0));
+  end_accept(); // the workers are stopped: nothing else touches the reserve now
 }
 
 uint16_t server::start() {
@@ -110,32 +111,12 @@ uint16_t server::start() {
   for (auto& w : workers_) {
     w->start(sweep_interval(settings_.websocket));
   }
+  prepare_accept();
   asio::post(workers_[0]->context(), [this] { do_accept(); });
   spdlog::info("[{}] listening on {}:{} ({}) with {} I/O threads", settings_.node_name,
                ep.address().to_string(), port_, tls_ ? "https and wss" : "http and ws",
                workers_.size());
   return port_;
-}
-
-void server::do_accept() {
-  auto& worker = *workers_[next_worker_];
-  next_worker_ = (next_worker_ + 1) % workers_.size();
-  acceptor_->async_accept(worker.context(), [this, &worker](boost::system::error_code ec,
-                                                            tcp::socket socket) {
-    if (stopping_.load() || !acceptor_->is_open()) {
-      return;
-    }
-    if (!ec) {
-      asio::post(worker.context(), [this, &worker, s = std::move(socket)]() mutable {
-        start_http_session(std::move(s), *this, worker);
-      });
-    } else if (ec != asio::error::operation_aborted) {
-      // EMFILE and friends: log and keep accepting; the limit check refuses politely
-      // before we get here in the normal case.
-      spdlog::warn("[{}] accept failed: {}", settings_.node_name, ec.message());
-    }
-    do_accept();
-  });
 }
 
 bool server::admit_ip(const std::string& ip) {
@@ -316,6 +297,7 @@ void server::stop(std::chrono::milliseconds grace) {
     asio::post(workers_[0]->context(), [this] {
       boost::system::error_code ec;
       acceptor_->close(ec);
+      end_accept();
     });
   }
   close_all(actors::close_code::going_away, "node shutting down");

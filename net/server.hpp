@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
@@ -115,7 +116,12 @@ public:
   upgrade_context upgrade_state(const std::string& ip);
 
 private:
+  // net/server_accept.cpp: the accept loop and what it does at the descriptor limit.
+  void prepare_accept();
   void do_accept();
+  void end_accept();
+  void on_fd_limit(const boost::system::error_code& ec);
+  std::size_t shed_pending();
 
   server_settings settings_;
   server_deps deps_;
@@ -129,6 +135,17 @@ private:
   route_table routes_;
   std::vector<std::unique_ptr<io_worker>> workers_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
+  /// Accepts pause on it after an error that would repeat at once (EMFILE, ENFILE...).
+  std::unique_ptr<boost::asio::steady_timer> accept_pause_;
+  /// A descriptor held back (on /dev/null) so that, out of descriptors, the node can still
+  /// accept a waiting connection to answer it 503 and close it (worker 0's thread only).
+  int reserve_fd_ = -1;
+  struct fd_limit_state {
+    bool active = false; // the last accept failed for lack of descriptors
+    uint64_t refused_since_log = 0;
+    uint64_t refused_total = 0;
+    std::chrono::steady_clock::time_point last_log{};
+  } fd_limit_; // worker 0's thread only
   std::size_t next_worker_ = 0;
   uint16_t port_ = 0;
   std::atomic<bool> draining_{false};
